@@ -1,0 +1,1 @@
+//! The sbcctl compiler: spec (YAML) -> diagnostics -> immutable plan.

@@ -1,0 +1,1 @@
+//! Media: SDP, RTP, WebRTC leg, relay.

@@ -1,0 +1,1 @@
+//! The sbcctl runtime: loads a plan and runs it.
