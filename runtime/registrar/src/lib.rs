@@ -1,1 +1,10 @@
-//! Sans-IO registrar.
+//! Sans-IO registrar for sbcctl.
+//!
+//! - [`digest`]: challenges and verification of SIP digest credentials (MD5,
+//!   SHA-256, `qop=auth`, nonce lifetime, nc replay protection).
+//!
+//! Nothing here reads a clock, opens a socket or draws randomness on its own:
+//! the caller passes `now: Instant`, secrets and random sources, so tests run
+//! on a virtual clock.
+
+pub mod digest;
