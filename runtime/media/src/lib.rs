@@ -7,4 +7,8 @@
 //! deadline. The runtime's tokio glue drives these pieces.
 
 pub mod codec;
+pub mod demux;
+pub mod ports;
+pub mod rtcp;
+pub mod rtp;
 pub mod sdp;
