@@ -12,3 +12,4 @@ pub mod ports;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod translate;
