@@ -442,3 +442,25 @@ fn other_realm_missing_qop_and_malformed() {
         }
     );
 }
+
+#[test]
+fn verification_tolerates_a_slightly_older_now() {
+    // Worker threads read the clock before taking the challenger's lock.
+    let t0 = Instant::now();
+    let mut c = challenger(t0);
+    let ch = c.challenges(t0 + Duration::from_secs(10), false);
+    let a = answer(&ch[0], "alice", "wonderland", 1);
+    assert!(matches!(
+        c.verify(t0 + Duration::from_secs(9), "REGISTER", &[&a], &users()),
+        AuthOutcome::Ok { .. }
+    ));
+    // Far in the future is not ours.
+    let b = answer(&ch[0], "alice", "wonderland", 2);
+    assert_eq!(
+        c.verify(t0 + Duration::from_secs(5), "REGISTER", &[&b], &users()),
+        AuthOutcome::Challenge {
+            stale: false,
+            cause: ChallengeCause::UnknownNonce
+        }
+    );
+}

@@ -12,5 +12,7 @@ pub use binding::{Binding, FlowRef};
 pub use error::RegisterError;
 pub use memory::MemoryStore;
 pub use registrar::Registrar;
-pub use request::{ContactInput, ContactSet, RegisterRequest, RegisterResponse, RegistrarPolicy};
+pub use request::{
+    ContactInput, ContactSet, RegisterRequest, RegisterResponse, RegistrarPolicy, is_invalid_host,
+};
 pub use store::{BindingStore, StoreError};

@@ -23,6 +23,20 @@ pub struct ContactInput {
     pub invalid_host: bool,
 }
 
+/// Whether a URI host is in the reserved `.invalid` TLD (RFC 6761 §6.4), as
+/// WebSocket UAs use for their Contacts (RFC 7118 §5): such a Contact can only
+/// be reached over the flow it registered on. Case-insensitive; a trailing
+/// dot is tolerated.
+pub fn is_invalid_host(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let len = host.len();
+    len >= 8
+        && host
+            .get(len - 8..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(".invalid"))
+        || host.eq_ignore_ascii_case("invalid")
+}
+
 /// The Contact header(s) of the REGISTER.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum ContactSet {

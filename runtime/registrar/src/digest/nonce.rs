@@ -14,6 +14,10 @@ use sha2::{Digest as _, Sha256};
 const MAC_LEN: usize = 16;
 /// Raw nonce length: 8 bytes of time, 8 of sequence, the MAC.
 const RAW_LEN: usize = 16 + MAC_LEN;
+/// How far in the future an issue time may lie and still count as "just
+/// issued": worker threads read `now` before taking the challenger's lock, so
+/// a verification can carry an instant a little older than the challenge.
+const FUTURE_SLACK_MS: u64 = 2_000;
 /// Length of the hex nonce.
 pub const NONCE_HEX_LEN: usize = RAW_LEN * 2;
 
@@ -119,12 +123,12 @@ impl NonceMint {
         let issued_ms = u64::from_be_bytes(t);
         t.copy_from_slice(&head[8..]);
         let seq = u64::from_be_bytes(t);
-        if issued_ms > now_ms {
-            // Only our own clock writes this field, so a future time means a
-            // secret reused across processes with different epochs.
+        if issued_ms > now_ms.saturating_add(FUTURE_SLACK_MS) {
+            // Only our own clock writes this field, so a time well in the
+            // future means a secret reused across processes with other epochs.
             return NonceCheck::Invalid;
         }
-        if now_ms - issued_ms >= lifetime_ms {
+        if now_ms.saturating_sub(issued_ms) >= lifetime_ms {
             NonceCheck::Stale
         } else {
             NonceCheck::Fresh { issued_ms, seq }
