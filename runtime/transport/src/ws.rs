@@ -1,0 +1,470 @@
+//! SIP over WebSocket (RFC 7118): HTTP/1.1 server, handshake checks and
+//! the connection task.
+//!
+//! The handshake is refused with an HTTP status and a reason (logged)
+//! before upgrading: 404 for another path, 403 for an Origin not allowed,
+//! 400 when the `sip` subprotocol is not offered (RFC 7118 §4.1), 503 when
+//! a connection limit is reached. Each text or binary message is one SIP
+//! message (RFC 7118 §5.1); fragments are reassembled under a size cap.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use fastwebsockets::{Frame, OpCode, Payload, WebSocketError, WebSocketRead, WebSocketWrite};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use crate::cancel::Cancel;
+use crate::registry::{ConnSlot, Interface, Out, Shared, Sink};
+use crate::{FlowId, FlowInfo, Inbound, TransportEvent, WsConfig};
+
+type Upgraded = TokioIo<hyper::upgrade::Upgraded>;
+
+/// WebSocket close code 1009, "message too big" (RFC 6455 §7.4.1).
+const CLOSE_TOO_BIG: u16 = 1009;
+/// WebSocket close code 1007, invalid payload data (RFC 6455 §7.4.1).
+const CLOSE_INVALID: u16 = 1007;
+
+pub(crate) async fn accept_loop(shared: Arc<Shared>, iface: Arc<Interface>, listener: TcpListener) {
+    let acceptor = iface
+        .config
+        .tls
+        .clone()
+        .map(tokio_rustls::TlsAcceptor::from);
+    loop {
+        let (tcp, remote) = tokio::select! {
+            () = iface.accept.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(interface = %iface.name, error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        let iface = iface.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let limit = iface.config.limits.handshake_timeout;
+            match acceptor {
+                None => serve_http(shared, iface, tcp, remote).await,
+                Some(acceptor) => match timeout(limit, acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => serve_http(shared, iface, tls, remote).await,
+                    Ok(Err(e)) => {
+                        tracing::info!(interface = %iface.name, %remote, error = %e, "TLS handshake failed");
+                    }
+                    Err(_) => {
+                        tracing::info!(interface = %iface.name, %remote, "TLS handshake timed out");
+                    }
+                },
+            }
+        });
+    }
+}
+
+/// Serves HTTP on one connection until it upgrades, closes or times out.
+async fn serve_http<S>(shared: Arc<Shared>, iface: Arc<Interface>, io: S, remote: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let cancel = shared.root.clone();
+    let svc_shared = shared.clone();
+    let svc_iface = iface.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let shared = svc_shared.clone();
+        let iface = svc_iface.clone();
+        async move { Ok::<_, Infallible>(handle(shared, iface, remote, req).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(iface.config.limits.handshake_timeout)
+        .max_buf_size(16 * 1024);
+    let conn = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    let idle = tokio::time::sleep(iface.config.limits.idle_timeout);
+    tokio::select! {
+        () = cancel.cancelled() => {}
+        // A plain HTTP connection (static files) must not live forever.
+        () = idle => {}
+        result = conn => {
+            if let Err(e) = result {
+                tracing::debug!(interface = %iface.name, %remote, error = %e, "http connection error");
+            }
+        }
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body.to_owned())));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    iface: Arc<Interface>,
+    remote: SocketAddr,
+    mut req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let Some(ws) = iface.config.ws.as_ref() else {
+        return text(StatusCode::NOT_FOUND, "not found\n");
+    };
+    if !fastwebsockets::upgrade::is_upgrade_request(&req) {
+        return match &ws.static_dir {
+            Some(dir) if matches!(*req.method(), hyper::Method::GET | hyper::Method::HEAD) => {
+                crate::static_files::serve(
+                    dir,
+                    req.uri().path(),
+                    req.method() == hyper::Method::HEAD,
+                )
+                .await
+            }
+            _ if req.uri().path() == ws.path => text(
+                StatusCode::UPGRADE_REQUIRED,
+                "this is a SIP over WebSocket endpoint\n",
+            ),
+            _ => text(StatusCode::NOT_FOUND, "not found\n"),
+        };
+    }
+    let refuse = |status: StatusCode, reason: &str| {
+        tracing::warn!(interface = %iface.name, %remote, status = status.as_u16(), reason, "websocket handshake refused");
+        let mut resp = text(status, &format!("{reason}\n"));
+        // Do not keep a refused client's connection around.
+        resp.headers_mut()
+            .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+        resp
+    };
+    if req.uri().path() != ws.path {
+        return refuse(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path");
+    }
+    if let Err(reason) = check_origin(ws, req.headers().get(ORIGIN)) {
+        return refuse(StatusCode::FORBIDDEN, &reason);
+    }
+    let Some(token) = offered_sip(req.headers()) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "missing Sec-WebSocket-Protocol: sip",
+        );
+    };
+    let slot = match iface.try_slot(remote.ip()) {
+        Ok(slot) => slot,
+        Err(refusal) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &refusal.to_string()),
+    };
+    let (resp, upgrade) = match fastwebsockets::upgrade::upgrade(&mut req) {
+        Ok(pair) => pair,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("bad upgrade request: {e}"),
+            );
+        }
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.insert(SEC_WEBSOCKET_PROTOCOL, token);
+    tokio::spawn(async move {
+        let limit = iface.config.limits.handshake_timeout;
+        match timeout(limit, upgrade).await {
+            Ok(Ok(ws)) => run(shared, iface, ws, remote, slot).await,
+            Ok(Err(e)) => {
+                tracing::info!(interface = %iface.name, %remote, error = %e, "websocket upgrade failed")
+            }
+            Err(_) => {
+                tracing::info!(interface = %iface.name, %remote, "websocket upgrade timed out")
+            }
+        }
+    });
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+/// RFC 6455 §10.2: a browser always sends Origin; a server refuses origins
+/// it does not expect. Comparison is on the serialized origin
+/// (scheme://host[:port]); scheme and host are case-insensitive.
+fn check_origin(ws: &WsConfig, origin: Option<&HeaderValue>) -> Result<(), String> {
+    let Some(origin) = origin else {
+        return if ws.require_origin {
+            Err("Origin header required".to_owned())
+        } else {
+            Ok(())
+        };
+    };
+    let origin = origin.to_str().unwrap_or_default().trim();
+    let allowed = ws
+        .allowed_origins
+        .iter()
+        .any(|a| a == "*" || a.trim_end_matches('/').eq_ignore_ascii_case(origin));
+    if allowed {
+        Ok(())
+    } else {
+        Err(format!("origin `{origin}` is not allowed"))
+    }
+}
+
+/// The `sip` token as the client spelled it (RFC 7118 §4.1: the token is
+/// `sip`; some clients send `SIP`, and the answer must echo an offered
+/// token exactly).
+fn offered_sip(headers: &hyper::HeaderMap) -> Option<HeaderValue> {
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find(|t| t.eq_ignore_ascii_case("sip"))
+        .and_then(|t| HeaderValue::from_str(t).ok())
+}
+
+/// Why the reader stopped.
+enum End {
+    /// Peer closed, error, cancel or idle: no close frame of ours needed
+    /// beyond a normal one.
+    Normal,
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+}
+
+async fn run(
+    shared: Arc<Shared>,
+    iface: Arc<Interface>,
+    mut ws: fastwebsockets::WebSocket<Upgraded>,
+    remote: SocketAddr,
+    slot: ConnSlot,
+) {
+    let limits = iface.config.limits.clone();
+    // The per-frame check is `len >= max`; +1 admits a frame of exactly max.
+    ws.set_max_message_size(limits.max_message_bytes.saturating_add(1));
+    ws.set_auto_pong(true);
+    ws.set_auto_close(true);
+    let (mut rd, mut wr) = ws.split(tokio::io::split);
+    let (tx, mut rx) = mpsc::channel(limits.send_queue.max(1));
+    let cancel = shared.root.child();
+    let info = FlowInfo {
+        flow: FlowId::next(),
+        interface: iface.name.clone(),
+        kind: iface.config.kind,
+        local: iface.local,
+        remote,
+    };
+    shared
+        .open(info.clone(), Sink::Queue(tx.clone()), cancel.clone())
+        .await;
+    let end = {
+        let reader = read_loop(&shared, &mut rd, &info, &limits, &cancel, tx);
+        let writer = write_loop(&mut wr, &mut rx, limits.ping_interval);
+        tokio::select! {
+            end = reader => end,
+            () = writer => End::Normal,
+        }
+    };
+    let (code, reason) = match end {
+        End::Normal => (1000, ""),
+        End::Close(code, reason) => {
+            tracing::warn!(flow = %info.flow, interface = %info.interface, remote = %info.remote, code, reason, "closing websocket");
+            (code, reason)
+        }
+    };
+    let close = wr.write_frame(Frame::close(code, reason.as_bytes()));
+    let _ = timeout(std::time::Duration::from_secs(1), close).await;
+    drop(slot);
+    shared.closed(info).await;
+}
+
+async fn write_loop(
+    wr: &mut WebSocketWrite<WriteHalf<Upgraded>>,
+    rx: &mut mpsc::Receiver<Out>,
+    ping_interval: Option<std::time::Duration>,
+) {
+    let mut ping = ping_interval.map(|every| {
+        let mut i = tokio::time::interval_at(Instant::now() + every, every);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
+    loop {
+        let frame = tokio::select! {
+            out = rx.recv() => match out {
+                None => return,
+                Some(Out::Sip(data)) => {
+                    // RFC 7118 §5.1: text for UTF-8 messages, else binary.
+                    let payload = Payload::Owned(data.to_vec());
+                    if std::str::from_utf8(&data).is_ok() {
+                        Frame::text(payload)
+                    } else {
+                        Frame::binary(payload)
+                    }
+                }
+                Some(Out::WsPong(data)) => Frame::pong(Payload::Owned(data.to_vec())),
+            },
+            _ = async {
+                match ping.as_mut() {
+                    Some(p) => p.tick().await,
+                    None => std::future::pending().await,
+                }
+            } => Frame::new(true, OpCode::Ping, None, Payload::Owned(Vec::new())),
+        };
+        if wr.write_frame(frame).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn read_loop(
+    shared: &Shared,
+    rd: &mut WebSocketRead<ReadHalf<Upgraded>>,
+    info: &FlowInfo,
+    limits: &crate::Limits,
+    cancel: &Cancel,
+    tx: mpsc::Sender<Out>,
+) -> End {
+    let max = limits.max_message_bytes;
+    let mut deadline = Instant::now() + limits.idle_timeout;
+    // Fragments of the message being reassembled: (is_text, bytes).
+    let mut partial: Option<(bool, Vec<u8>)> = None;
+    // Pongs go through the writer's queue; the close echo is written by
+    // `run` once the reader has stopped.
+    let mut obligated = |frame: Frame<'_>| {
+        let result = match frame.opcode {
+            OpCode::Pong => tx
+                .try_send(Out::WsPong(Bytes::copy_from_slice(&frame.payload)))
+                .map_err(|_| "send queue full"),
+            _ => Ok(()),
+        };
+        std::future::ready(result)
+    };
+    loop {
+        let frame = tokio::select! {
+            () = cancel.cancelled() => return End::Normal,
+            () = sleep_until(deadline) => {
+                tracing::info!(flow = %info.flow, interface = %info.interface, remote = %info.remote, "idle timeout");
+                return End::Normal;
+            }
+            frame = rd.read_frame(&mut obligated) => frame,
+        };
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(WebSocketError::FrameTooLarge) => {
+                return End::Close(CLOSE_TOO_BIG, "message too big");
+            }
+            Err(WebSocketError::InvalidUTF8) => return End::Close(CLOSE_INVALID, "invalid UTF-8"),
+            Err(e) => {
+                tracing::debug!(flow = %info.flow, remote = %info.remote, error = %e, "websocket read ended");
+                return End::Normal;
+            }
+        };
+        deadline = Instant::now() + limits.idle_timeout;
+        let message = match (frame.opcode, partial.as_mut()) {
+            (OpCode::Close, _) => return End::Normal,
+            (OpCode::Ping | OpCode::Pong, _) => continue,
+            (OpCode::Text | OpCode::Binary, Some(_)) | (OpCode::Continuation, None) => {
+                return End::Close(1002, "unexpected frame in fragmented message");
+            }
+            (OpCode::Text | OpCode::Binary, None) => {
+                if !frame.fin {
+                    partial = Some((frame.opcode == OpCode::Text, frame.payload.to_vec()));
+                    continue;
+                }
+                payload_bytes(frame.payload)
+            }
+            (OpCode::Continuation, Some((_, buf))) => {
+                if buf.len().saturating_add(frame.payload.len()) > max {
+                    return End::Close(CLOSE_TOO_BIG, "message too big");
+                }
+                buf.extend_from_slice(&frame.payload);
+                if !frame.fin {
+                    continue;
+                }
+                let Some((is_text, buf)) = partial.take() else {
+                    continue;
+                };
+                if is_text && std::str::from_utf8(&buf).is_err() {
+                    return End::Close(CLOSE_INVALID, "invalid UTF-8");
+                }
+                Bytes::from(buf)
+            }
+        };
+        // RFC 7118 has no keepalive of its own; clients send CRLF (as on
+        // streams, RFC 5626 §3.5.1) which carries no SIP message.
+        if message.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            continue;
+        }
+        let inbound = Inbound {
+            flow: info.flow,
+            interface: info.interface.clone(),
+            kind: info.kind,
+            local: info.local,
+            remote: info.remote,
+            data: message,
+        };
+        if shared
+            .events
+            .send(TransportEvent::Message(inbound))
+            .await
+            .is_err()
+        {
+            return End::Normal;
+        }
+    }
+}
+
+fn payload_bytes(payload: Payload<'_>) -> Bytes {
+    match payload {
+        Payload::Bytes(b) => b.freeze(),
+        other => Bytes::copy_from_slice(&other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws(origins: &[&str], require: bool) -> WsConfig {
+        WsConfig {
+            allowed_origins: origins.iter().map(|s| (*s).to_owned()).collect(),
+            require_origin: require,
+            ..WsConfig::default()
+        }
+    }
+
+    #[test]
+    fn origin_rules() {
+        let hv = HeaderValue::from_static;
+        let cfg = ws(&["https://app.example.com"], true);
+        assert!(check_origin(&cfg, Some(&hv("https://app.example.com"))).is_ok());
+        assert!(check_origin(&cfg, Some(&hv("HTTPS://APP.example.com"))).is_ok());
+        assert!(check_origin(&cfg, Some(&hv("https://app.example.com:8443"))).is_err());
+        assert!(check_origin(&cfg, Some(&hv("http://app.example.com"))).is_err());
+        assert!(check_origin(&cfg, None).is_err());
+        assert!(check_origin(&ws(&["https://a"], false), None).is_ok());
+        assert!(check_origin(&ws(&["*"], true), Some(&hv("https://evil"))).is_ok());
+    }
+
+    #[test]
+    fn subprotocol_is_echoed_as_offered() {
+        let mut h = hyper::HeaderMap::new();
+        h.append(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("chat, SIP"),
+        );
+        assert_eq!(offered_sip(&h), Some(HeaderValue::from_static("SIP")));
+        let mut h = hyper::HeaderMap::new();
+        h.append(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("xmpp"));
+        h.append(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("sips"));
+        assert_eq!(offered_sip(&h), None);
+    }
+}
