@@ -315,3 +315,26 @@ fn limits_and_bad_input() {
     let learned = t.learn(t0, AOR, "c1", &[], None);
     assert_eq!(learned.removed.len(), 1);
 }
+
+#[test]
+fn closing_a_flow_keeps_routable_contacts() {
+    let t0 = Instant::now();
+    let mut rng = StdRng::seed_from_u64(8);
+    let mut t = table();
+    let desk = ContactSet::List(vec![ContactInput {
+        uri: "sip:desk@192.0.2.10:5060;transport=tcp".into(),
+        ..ContactInput::default()
+    }]);
+    let mut rq = register(&desk, "c1", 1, 9, false);
+    rq.flow_bound = false;
+    let rw = t.prepare(t0, &mut rng, &rq).expect("prepare");
+    t.learn(t0, AOR, "c1", &[up(&rw.contacts[0].upstream, 600)], None);
+    assert!(t.remove_flow(FlowRef(9)).is_empty());
+    let token = t.entries_for(AOR)[0].token.clone();
+    let target = t.resolve(t0, &token, None).expect("still routable");
+    assert_eq!(target.flow, None);
+    assert_eq!(
+        target.request_uri.as_deref(),
+        Some("sip:desk@192.0.2.10:5060;transport=tcp")
+    );
+}

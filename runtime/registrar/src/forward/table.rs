@@ -419,7 +419,8 @@ impl ForwardTable {
     }
 
     /// The browser's flow closed: its flow-bound entries are removed and
-    /// returned (un-REGISTER them upstream), and the flow's Path token retired.
+    /// returned (un-REGISTER them upstream), other entries forget the flow,
+    /// and the flow's Path token is retired.
     pub fn remove_flow(&mut self, flow: FlowRef) -> Vec<ForwardEntry> {
         let tokens: Vec<String> = self
             .by_flow
@@ -428,9 +429,15 @@ impl ForwardTable {
             .unwrap_or_default();
         let mut gone = Vec::new();
         for t in tokens {
-            let bound = self.entries.get(&t).is_some_and(|e| e.flow_bound);
-            if bound && let Some(e) = self.remove(&t) {
+            let Some(mut e) = self.remove(&t) else {
+                continue;
+            };
+            if e.flow_bound {
                 gone.push(e);
+            } else {
+                // Reachable by its Contact: keep it, forget the dead flow.
+                e.flow = None;
+                self.insert(e);
             }
         }
         self.flow_tokens.remove(&Some(flow));
