@@ -23,6 +23,7 @@ pub use message::{Message, Request, Response};
 pub use method::Method;
 pub use params::{Host, Params};
 pub use parse::{ParseError, ParseErrorKind, parse, parse_bytes};
+pub use txn::{Event, TransactionLayer, Transmit, TxnConfig, TxnError, TxnId};
 pub use uri::{Scheme, SipUri, UriError};
 pub use views::{
     AuthHeader, AuthParam, CSeq, Contact, HeaderError, MAGIC_COOKIE, MediaType, NameAddr, Problem,
