@@ -48,6 +48,8 @@ type RemoteKey = (Arc<str>, TransportKind, SocketAddr);
 struct Flows {
     by_id: HashMap<FlowId, Entry>,
     by_remote: HashMap<RemoteKey, FlowId>,
+    /// Live flows per (interface, kind), kept in step with `by_id`.
+    counts: BTreeMap<(Arc<str>, TransportKind), usize>,
 }
 
 /// State shared by the public handles and every task.
@@ -85,6 +87,10 @@ impl Shared {
             let mut flows = lock(&self.flows);
             let key = (info.interface.clone(), info.kind, info.remote);
             flows.by_remote.insert(key, info.flow);
+            *flows
+                .counts
+                .entry((info.interface.clone(), info.kind))
+                .or_insert(0) += 1;
             flows.by_id.insert(
                 info.flow,
                 Entry {
@@ -110,6 +116,13 @@ impl Shared {
         );
         if flows.by_remote.get(&key) == Some(&flow) {
             flows.by_remote.remove(&key);
+        }
+        let count_key = (entry.info.interface.clone(), entry.info.kind);
+        if let Some(n) = flows.counts.get_mut(&count_key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                flows.counts.remove(&count_key);
+            }
         }
         Some(entry)
     }
@@ -142,37 +155,42 @@ impl Shared {
         Some(id)
     }
 
-    /// The flows of `interface` idle since before `cutoff`.
+    /// The flows of `interface` idle since before `cutoff`, or closed by
+    /// [`Shared::close`] (UDP flows have no task of their own to end them).
     pub(crate) fn idle_flows(&self, interface: &str, cutoff: Instant) -> Vec<FlowInfo> {
         lock(&self.flows)
             .by_id
             .values()
-            .filter(|e| &*e.info.interface == interface && e.touched < cutoff)
+            .filter(|e| {
+                &*e.info.interface == interface && (e.touched < cutoff || e.cancel.is_cancelled())
+            })
             .map(|e| e.info.clone())
             .collect()
     }
 
     pub(crate) fn send(&self, flow: FlowId, data: Bytes) -> Result<(), SendError> {
-        let flows = lock(&self.flows);
-        let entry = flows.by_id.get(&flow).ok_or(SendError::FlowGone(flow))?;
-        if entry.cancel.is_cancelled() {
-            return Err(SendError::FlowGone(flow));
-        }
-        match &entry.sink {
-            Sink::Queue(tx) => tx.try_send(Out::Sip(data)).map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => SendError::QueueFull(flow),
-                mpsc::error::TrySendError::Closed(_) => SendError::FlowGone(flow),
-            }),
-            Sink::Udp(socket) => {
-                let remote = entry.info.remote;
-                match socket.try_send_to(&data, remote) {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        Err(SendError::QueueFull(flow))
-                    }
-                    Err(source) => Err(SendError::Io { remote, source }),
-                }
+        let (socket, remote) = {
+            let flows = lock(&self.flows);
+            let entry = flows.by_id.get(&flow).ok_or(SendError::FlowGone(flow))?;
+            if entry.cancel.is_cancelled() {
+                return Err(SendError::FlowGone(flow));
             }
+            match &entry.sink {
+                // Queueing never blocks, so it is done under the lock.
+                Sink::Queue(tx) => {
+                    return tx.try_send(Out::Sip(data)).map_err(|e| match e {
+                        mpsc::error::TrySendError::Full(_) => SendError::QueueFull(flow),
+                        mpsc::error::TrySendError::Closed(_) => SendError::FlowGone(flow),
+                    });
+                }
+                // The system call is made outside it.
+                Sink::Udp(socket) => (socket.clone(), entry.info.remote),
+            }
+        };
+        match socket.try_send_to(&data, remote) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(SendError::QueueFull(flow)),
+            Err(source) => Err(SendError::Io { remote, source }),
         }
     }
 
@@ -209,13 +227,25 @@ impl Shared {
     }
 
     pub(crate) fn counts(&self) -> BTreeMap<(Arc<str>, TransportKind), usize> {
-        let mut counts = BTreeMap::new();
-        for entry in lock(&self.flows).by_id.values() {
-            *counts
-                .entry((entry.info.interface.clone(), entry.info.kind))
-                .or_insert(0) += 1;
+        lock(&self.flows).counts.clone()
+    }
+
+    /// Live flows of one interface and kind.
+    pub(crate) fn count(&self, interface: &Arc<str>, kind: TransportKind) -> usize {
+        lock(&self.flows)
+            .counts
+            .get(&(interface.clone(), kind))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Forgets a bound interface (after its listener is shut down) so the
+    /// name can be bound again.
+    pub(crate) fn remove_interface(&self, iface: &Arc<Interface>) {
+        let mut map = lock(&self.interfaces);
+        if map.get(&iface.name).is_some_and(|i| Arc::ptr_eq(i, iface)) {
+            map.remove(&iface.name);
         }
-        counts
     }
 }
 

@@ -193,8 +193,14 @@ where
     }
 }
 
+/// Writes and flushes (TLS buffers records until flushed); a peer that
+/// does not read for `limit` loses the connection.
 async fn write<S: AsyncWrite + Unpin>(io: &mut S, data: &[u8], limit: std::time::Duration) -> bool {
-    matches!(timeout(limit, io.write_all(data)).await, Ok(Ok(())))
+    let write = async {
+        io.write_all(data).await?;
+        io.flush().await
+    };
+    matches!(timeout(limit, write).await, Ok(Ok(())))
 }
 
 /// Opens an outbound TCP or TLS connection and registers it as a flow.

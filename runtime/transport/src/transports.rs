@@ -211,10 +211,13 @@ impl ListenerHandle {
         self.iface.config.kind
     }
 
-    /// Stops accepting new connections (for UDP: stops receiving).
-    /// Established connections continue until [`Self::close_all`].
+    /// Stops accepting new connections (for UDP: stops receiving and
+    /// closes its flows). Established connections continue until
+    /// [`Self::close_all`]. The name can then be bound again, and
+    /// `send_to` no longer uses this interface.
     pub fn shutdown(&self) {
         self.iface.accept.cancel();
+        self.shared.remove_interface(&self.iface);
     }
 
     /// Closes every flow of this interface.

@@ -4,6 +4,8 @@
 //! address) pair, so that the SIP layer can address UDP peers and WebSocket
 //! connections uniformly; it is opened by the first datagram (or by
 //! `send_to`) and expires after `idle_timeout` without inbound traffic.
+//! At most `max_connections` UDP flows exist per interface; datagrams from
+//! further new addresses are dropped until older flows expire.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +51,12 @@ pub(crate) async fn run(shared: Arc<Shared>, iface: Arc<Interface>, socket: Arc<
                 let data = Bytes::copy_from_slice(data);
                 let flow = match shared.touch_remote(&iface.name, TransportKind::Udp, remote) {
                     Some(flow) => flow,
+                    None if shared.count(&iface.name, TransportKind::Udp) >= limits.max_connections => {
+                        // Bounded state under a flood of (possibly spoofed)
+                        // source addresses: new peers wait for expiry.
+                        tracing::debug!(interface = %iface.name, %remote, "udp flow limit reached; datagram dropped");
+                        continue;
+                    }
                     None => open(&shared, &iface, &socket, remote).await,
                 };
                 let inbound = Inbound {

@@ -280,7 +280,11 @@ async fn run(
             (code, reason)
         }
     };
-    let close = wr.write_frame(Frame::close(code, reason.as_bytes()));
+    let close = async {
+        wr.write_frame(Frame::close(code, reason.as_bytes()))
+            .await?;
+        wr.flush().await
+    };
     let _ = timeout(std::time::Duration::from_secs(1), close).await;
     drop(slot);
     shared.closed(info).await;
@@ -319,6 +323,11 @@ async fn write_loop(
             } => Frame::new(true, OpCode::Ping, None, Payload::Owned(Vec::new())),
         };
         if wr.write_frame(frame).await.is_err() {
+            return;
+        }
+        // TLS (WSS) holds records until flushed; flush once the queue is
+        // drained so a burst goes out in few records.
+        if rx.is_empty() && wr.flush().await.is_err() {
             return;
         }
     }

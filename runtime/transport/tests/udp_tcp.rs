@@ -352,3 +352,92 @@ async fn dropping_transports_closes_listeners() {
         "listener must be gone"
     );
 }
+
+#[tokio::test]
+async fn total_cap_refuses_the_extra_connection() {
+    let mut h = harness();
+    let mut config = ListenerConfig::new("trunk", TransportKind::Tcp, loopback());
+    config.limits.max_connections = 1;
+    let listener = h.transports.bind(config).await.unwrap();
+    let mut first = TcpStream::connect(listener.local_addr()).await.unwrap();
+    first.write_all(&sip("OPTIONS", "")).await.unwrap();
+    let flow = h.message().await.flow;
+    let mut extra = TcpStream::connect(listener.local_addr()).await.unwrap();
+    let mut buf = [0u8; 1];
+    let n = tokio::time::timeout(WAIT, extra.read(&mut buf))
+        .await
+        .unwrap();
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "second connection must be closed"
+    );
+    first.write_all(&sip("INFO", "")).await.unwrap();
+    assert_eq!(h.message().await.flow, flow);
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting_and_close_all_closes_flows() {
+    let mut h = harness();
+    let listener = h
+        .transports
+        .bind(ListenerConfig::new("trunk", TransportKind::Tcp, loopback()))
+        .await
+        .unwrap();
+    let addr = listener.local_addr();
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(&sip("OPTIONS", "")).await.unwrap();
+    let flow = h.message().await.flow;
+
+    listener.shutdown();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no longer accepting"
+    );
+    // The established connection still works.
+    tcp.write_all(&sip("INFO", "")).await.unwrap();
+    assert_eq!(h.message().await.flow, flow);
+
+    listener.close_all();
+    assert_eq!(h.closed().await.flow, flow);
+    let mut buf = [0u8; 1];
+    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+        .await
+        .unwrap();
+    assert!(matches!(n, Ok(0) | Err(_)));
+    assert!(h.transports.flows().is_empty());
+
+    // The name is free again.
+    h.transports
+        .bind(ListenerConfig::new("trunk", TransportKind::Tcp, loopback()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn closing_and_expiring_udp_flows_emit_flow_closed() {
+    let mut h = harness();
+    let mut config = ListenerConfig::new("lan", TransportKind::Udp, loopback());
+    config.limits.idle_timeout = Duration::from_millis(400);
+    let listener = h.transports.bind(config).await.unwrap();
+    let a = UdpSocket::bind(loopback()).await.unwrap();
+    a.send_to(&sip("OPTIONS", ""), listener.local_addr())
+        .await
+        .unwrap();
+    let first = h.message().await.flow;
+    assert!(h.transports.close(first));
+    assert_eq!(h.closed().await.flow, first);
+    assert!(matches!(
+        h.transports.send(first, Bytes::from_static(b"x")),
+        Err(SendError::FlowGone(_))
+    ));
+
+    a.send_to(&sip("OPTIONS", ""), listener.local_addr())
+        .await
+        .unwrap();
+    let second = h.message().await.flow;
+    assert_ne!(second, first, "a closed flow id is never reused");
+    let started = std::time::Instant::now();
+    assert_eq!(h.closed().await.flow, second);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
