@@ -110,7 +110,7 @@ fn pick(challenges: &[String], alg: Algorithm) -> &str {
 }
 
 #[test]
-fn challenges_offer_sha256_first_then_md5() {
+fn challenges_follow_the_configured_order() {
     let t0 = Instant::now();
     let mut cfg = ChallengerConfig::new(REALM);
     cfg.algorithms = vec![Algorithm::Md5, Algorithm::Sha256];
@@ -119,12 +119,15 @@ fn challenges_offer_sha256_first_then_md5() {
     let ch = c.challenges(t0, false);
     assert_eq!(ch.len(), 2);
     assert!(ch[0].starts_with("Digest realm=\"sbc.example.com\""));
+    // MD5 first as configured: browser stacks answer only the first challenge.
+    assert!(ch[0].ends_with("qop=\"auth\", algorithm=MD5"), "{}", ch[0]);
     assert!(
-        ch[0].ends_with("qop=\"auth\", algorithm=SHA-256"),
+        ch[1].ends_with("qop=\"auth\", algorithm=SHA-256"),
         "{}",
-        ch[0]
+        ch[1]
     );
-    assert!(ch[1].ends_with("qop=\"auth\", algorithm=MD5"), "{}", ch[1]);
+    let default_order = Challenger::new(ChallengerConfig::new(REALM), [1u8; 32], t0);
+    assert!(default_order.challenges(t0, false)[0].ends_with("algorithm=SHA-256"));
     assert!(ch[0].contains("opaque=\"op\\\"aque\""));
     assert_eq!(param(&ch[0], "nonce"), param(&ch[1], "nonce"));
     let stale = c.challenges(t0, true);

@@ -30,8 +30,10 @@ use std::time::{Duration, Instant};
 pub struct ChallengerConfig {
     /// The realm announced and required (`realm` of the users peer).
     pub realm: String,
-    /// Algorithms offered, one challenge each; SHA-256 ones are sent first
-    /// whatever the order here (RFC 8760 §2.4). Defaults to SHA-256 and MD5.
+    /// Algorithms offered, one challenge each, in this order: RFC 8760 §2.4
+    /// wants the preferred one first, but browser SIP stacks (JsSIP, SIP.js)
+    /// answer only the first challenge and only with MD5, so the order is
+    /// the operator's choice. Defaults to SHA-256 then MD5.
     pub algorithms: Vec<Algorithm>,
     /// How long a nonce is fresh (default 300 s).
     pub nonce_lifetime: Duration,
@@ -172,23 +174,11 @@ impl Challenger {
     }
 
     fn offered(&self) -> impl Iterator<Item = Algorithm> + '_ {
-        let sha = self
-            .config
-            .algorithms
-            .iter()
-            .copied()
-            .filter(|a| a.hash() == HashKind::Sha256);
-        let md5 = self
-            .config
-            .algorithms
-            .iter()
-            .copied()
-            .filter(|a| a.hash() == HashKind::Md5);
-        sha.chain(md5)
+        self.config.algorithms.iter().copied()
     }
 
     /// Header values for `WWW-Authenticate` (or `Proxy-Authenticate`), one per
-    /// offered algorithm, SHA-256 first (RFC 8760 §2.4), sharing one nonce.
+    /// offered algorithm in the configured order, sharing one nonce.
     pub fn challenges(&self, now: Instant, stale: bool) -> Vec<String> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let nonce = self.mint.issue(self.now_ms(now), seq);
