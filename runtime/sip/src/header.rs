@@ -161,14 +161,13 @@ impl Headers {
         match self.list.iter().position(|h| h.is(name)) {
             Some(pos) => {
                 self.list[pos] = header;
-                let mut i = pos + 1;
-                while i < self.list.len() {
-                    if self.list[i].is(name) {
-                        self.list.remove(i);
-                    } else {
-                        i += 1;
-                    }
-                }
+                // One pass, so a message with many copies stays linear.
+                let mut i = 0;
+                self.list.retain(|h| {
+                    let keep = i <= pos || !h.is(name);
+                    i += 1;
+                    keep
+                });
             }
             None => self.list.push(header),
         }

@@ -6,6 +6,8 @@
 //! runtime feeds bytes and instants in and takes bytes, events and the next
 //! deadline out.
 
+mod dialog;
+mod framing;
 mod generate;
 mod header;
 mod message;
@@ -17,6 +19,8 @@ pub mod txn;
 mod uri;
 pub mod views;
 
+pub use dialog::DialogId;
+pub use framing::{Frame, FrameError, stream_frame};
 pub use generate::{new_branch, new_call_id, new_tag};
 pub use header::{Header, Headers, expand_compact, names_equal};
 pub use message::{Message, Request, Response};
