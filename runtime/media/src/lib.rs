@@ -13,3 +13,4 @@ pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
 pub mod translate;
+pub mod webrtc;

@@ -26,10 +26,21 @@ pub fn realm_ip() -> IpAddr {
 }
 
 /// Replaces values that are random per run (ICE credentials, fingerprints,
-/// session ids, SSRCs, msid/cname tokens) with placeholders, so snapshots
-/// of str0m-written SDP are stable.
+/// session ids, SSRCs, msid/cname tokens, and mids str0m draws for its own
+/// offers) with placeholders, so snapshots of str0m-written SDP are stable.
 pub fn redact(sdp: &str) -> String {
-    sdp.lines()
+    let random_mids: Vec<String> = sdp
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=mid:"))
+        .filter(|m| m.parse::<u32>().is_err())
+        .map(str::to_owned)
+        .collect();
+    let mut text = sdp.to_owned();
+    for (i, m) in random_mids.iter().enumerate() {
+        text = text.replace(&format!("a=mid:{m}"), &format!("a=mid:<mid{i}>"));
+        text = text.replace(&format!("BUNDLE {m}"), &format!("BUNDLE <mid{i}>"));
+    }
+    text.lines()
         .map(|l| {
             let keep = |prefix: &str, l: &str| {
                 l.split_once(prefix)
@@ -42,6 +53,11 @@ pub fn redact(sdp: &str) -> String {
                     f.first().unwrap_or(&""),
                     f.get(3..).map(|s| s.join(" ")).unwrap_or_default()
                 );
+            }
+            if l.starts_with("a=candidate:")
+                && let Some((head, _)) = l.split_once(" ufrag ")
+            {
+                return format!("{head} ufrag <redacted>");
             }
             for p in [
                 "a=ice-ufrag:",
