@@ -601,3 +601,26 @@ fn stray_responses_duplicates_acks_and_transport_errors() {
     assert_eq!(h.layer.poll_timeout(), None);
     assert!(h.advance(ms(60_000)).is_empty());
 }
+
+#[test]
+fn rfc2543_ack_for_2xx_reaches_the_tu() {
+    let mut h = Harness::new(TxnConfig::default());
+    let invite = request("INVITE", "oldstyle1");
+    h.incoming(ms(0), invite.clone(), false);
+    let id = match h.events().as_slice() {
+        [Event::Request { txn, .. }] => *txn,
+        other => panic!("{other:?}"),
+    };
+    h.layer
+        .send_response(h.at(ms(10)), id, &response(&invite, 200, Some("s9")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The old-style ACK carries the same key as the INVITE (To tag aside).
+    let mut ack = request("ACK", "oldstyle1");
+    ack.headers.set("CSeq", "7 ACK");
+    ack.headers.set("To", "<sip:bob@example.com>;tag=s9");
+    h.incoming(ms(20), ack, false);
+    assert!(matches!(h.events().as_slice(), [Event::Ack { .. }]));
+    // A retransmitted INVITE is still absorbed.
+    h.incoming(ms(30), invite, false);
+    assert!(h.events().is_empty());
+}

@@ -104,8 +104,11 @@ impl<A: Clone + Eq + Debug> TransactionLayer<A> {
         };
         if let Some(&id) = self.server_index.get(&key) {
             if let Some((_, txn)) = self.servers.get_mut(&id) {
-                txn.on_request(now, &req, &self.config, &mut self.out);
+                let to_tu = txn.on_request(now, &req, &self.config, &mut self.out);
                 self.after_server(id);
+                if to_tu {
+                    self.out.event(Event::Ack { request: req, from });
+                }
             }
             return;
         }

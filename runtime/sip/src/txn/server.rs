@@ -89,14 +89,17 @@ impl<A: Clone> ServerTxn<A> {
         self.last_response = Some(trying);
     }
 
-    /// A retransmission of the request (or the ACK for a non-2xx final).
+    /// A retransmission of the request, or an ACK matching this INVITE.
+    /// Returns true when the ACK belongs to the TU: in Accepted, an ACK that
+    /// still matches (RFC 2543 peers reuse the INVITE's key for the 2xx ACK)
+    /// is passed up (RFC 6026 §8.7).
     pub(crate) fn on_request(
         &mut self,
         now: Instant,
         req: &Request,
         cfg: &TxnConfig,
         out: &mut Outputs<A>,
-    ) {
+    ) -> bool {
         use ServerState::*;
         if req.method == Method::Ack {
             if self.invite && self.state == Completed {
@@ -110,7 +113,7 @@ impl<A: Clone> ServerTxn<A> {
                     self.timeout_at = Some(now + cfg.t4);
                 }
             }
-            return;
+            return self.state == Accepted;
         }
         match self.state {
             Proceeding | Completed => {
@@ -122,6 +125,7 @@ impl<A: Clone> ServerTxn<A> {
             // absorbed (RFC 6026 §8.5).
             _ => {}
         }
+        false
     }
 
     /// The TU's response.
