@@ -23,6 +23,8 @@ const state = {
   errors: [],
   dtmfSent: '',
   micLevel: 0,
+  /** Highest microphone level seen during the current call (the fake test device beeps). */
+  micPeak: 0,
   stats: emptyStats(),
 };
 window.sbcDemo = state;
@@ -99,9 +101,11 @@ const phone = new Phone({
     if (s === 'calling' || s === 'incoming') {
       if (s === 'calling') clearMessage();
       state.dtmfSent = '';
+      state.micPeak = 0;
       $('dtmf-sent').textContent = '–';
       state.muted = false;
     }
+    if (s === 'answered' || s === 'in-call') $('incoming').hidden = true;
     if (s === 'in-call' && !callStartedAt) startTimer();
     if (s === 'ended' || s === 'failed') {
       stopTimer();
@@ -136,6 +140,7 @@ const phone = new Phone({
     if (stream) {
       stopMeter = startMeter(stream, (level) => {
         state.micLevel = level;
+        state.micPeak = Math.max(state.micPeak, level);
         $('mic-meter').value = level;
         $('mic-meter').textContent = `${Math.round(level * 100)}%`;
       });
@@ -149,6 +154,9 @@ const phone = new Phone({
   onError: showError,
   onInfo: showInfo,
 });
+
+// Read live: the browser drains the queue as it plays the tones.
+Object.defineProperty(state, 'dtmfQueue', { enumerable: true, get: () => phone.dtmfQueue() });
 
 function showStats(s) {
   state.stats = s;
@@ -183,7 +191,7 @@ function updateButtons() {
   const established = active && state.callState === 'in-call';
   const ua = phone.ua !== null;
   $('connect-btn').disabled = false;
-  $('connect-btn').textContent = ua && state.registration === 'failed' ? 'Register again' : 'Connect & register';
+  $('connect-btn').textContent = ua && state.registration === 'failed' ? 'Register again' : 'Register';
   $('disconnect-btn').disabled = !ua;
   $('call-btn').disabled = active || !state.connected;
   $('hangup-btn').disabled = !active;

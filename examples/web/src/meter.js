@@ -16,6 +16,7 @@ export function startMeter(stream, onLevel) {
   analyser.fftSize = 1024;
   source.connect(analyser);
   const samples = new Float32Array(analyser.fftSize);
+  let shown = 0;
   const timer = setInterval(() => {
     analyser.getFloatTimeDomainData(samples);
     let sum = 0;
@@ -23,7 +24,10 @@ export function startMeter(stream, onLevel) {
     const rms = Math.sqrt(sum / samples.length);
     // -60 dBFS (silence) .. 0 dBFS (full scale).
     const db = rms > 0 ? 20 * Math.log10(rms) : -100;
-    onLevel(Math.min(1, Math.max(0, (db + 60) / 60)));
+    const level = Math.min(1, Math.max(0, (db + 60) / 60));
+    // Rise at once, fall slowly (peak hold), so short sounds stay readable.
+    shown = Math.max(level, shown * 0.85);
+    onLevel(shown < 0.01 ? 0 : shown);
   }, 100);
   return () => {
     clearInterval(timer);

@@ -188,6 +188,14 @@ export class Phone {
     }
   }
 
+  /** Tones still queued in the browser's RTCDTMFSender ('' once all were played). */
+  dtmfQueue() {
+    const pc = this.session && this.session.connection;
+    if (!pc) return '';
+    const sender = pc.getSenders().find((x) => x.track && x.track.kind === 'audio');
+    return sender && sender.dtmf ? sender.dtmf.toneBuffer : '';
+  }
+
   onNewSession({ session, originator, request }) {
     if (this.session) {
       // One call at a time: a second incoming call is busy.

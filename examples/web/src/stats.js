@@ -55,7 +55,8 @@ export function summarise(report) {
       if (s.roundTripMs === null && typeof pair.currentRoundTripTime === 'number') {
         s.roundTripMs = pair.currentRoundTripTime * 1000;
       }
-      s.candidatePair = `${endpoint(byId.get(pair.localCandidateId))} ⇄ ${endpoint(byId.get(pair.remoteCandidateId))}`;
+      // Two lines: this browser's end, then the SBC's end.
+      s.candidatePair = `${endpoint(byId.get(pair.localCandidateId))}\n⇄ ${endpoint(byId.get(pair.remoteCandidateId))}`;
     }
   }
   return s;
@@ -65,7 +66,9 @@ function endpoint(c) {
   if (!c) return '?';
   const addr = c.address || c.ip || '?';
   const host = addr.includes(':') ? `[${addr}]` : addr;
-  return `${host}:${c.port} ${c.protocol || ''} ${c.candidateType || ''}`.trim();
+  // UDP is the normal case; only name the protocol when it is something else (TCP).
+  const proto = c.protocol && c.protocol !== 'udp' ? ` ${c.protocol}` : '';
+  return `${host}:${c.port}${proto} (${c.candidateType || '?'})`;
 }
 
 /**

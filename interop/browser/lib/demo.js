@@ -1,7 +1,7 @@
 // Helpers that drive the demo page through its stable element ids and read `window.sbcDemo`.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { config, REPO_ROOT } from './env.js';
+import { config, REPO_ROOT, TIMEOUTS } from './env.js';
 import { serveDirectory } from './static-server.js';
 
 /**
@@ -73,4 +73,27 @@ export async function screenshot(page, name) {
   const path = join(config.artifacts, name);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * Opens the page in a new tab of `context`, registers `user` and waits for success. Returns the
+ * tab. `params` are extra query options (e.g. `{ autoanswer: 1 }`).
+ */
+export async function openRegistered(context, base, { user = config.user, password = config.password, params = {} } = {}) {
+  const page = await context.newPage();
+  await openDemo(page, pageUrl(base, { user, ...params }));
+  await register(page, { user, password });
+  await waitForDemo(page, `registration of ${user}`, () => window.sbcDemo.registered === true, TIMEOUTS.register);
+  return page;
+}
+
+/** Waits for a call in progress with real media: RTP in, DTLS connected, audio heard. */
+export async function waitForMedia(page, { minPackets = 100, timeout = 20_000 } = {}) {
+  await waitForDemo(
+    page,
+    `media (> ${minPackets} packets received, audio level > 0, DTLS connected)`,
+    `window.sbcDemo.callState === 'in-call' && window.sbcDemo.stats.packetsReceived > ${Number(minPackets)}`
+      + " && window.sbcDemo.stats.audioLevel > 0 && window.sbcDemo.stats.dtlsState === 'connected'",
+    timeout,
+  );
 }

@@ -26,6 +26,12 @@ export const config = Object.freeze({
   unknownNumber: env.SBC_UNKNOWN_NUMBER || 'no-such-number',
   /** The number the media tests call: the built-in echo, or a SIPp UAS with -rtp_echo. */
   callTo: env.SBC_CALL_TO || 'echo',
+  /**
+   * When set, the harness opens a second page registered as this user with auto-answer, and
+   * the outbound tests call it (SBC_CALL_TO should then name it). Browser-to-browser: for a
+   * stand-in proxy that relays SIP only (see run-standin.sh), or an SBC route between web users.
+   */
+  answeringUser: env.SBC_ANSWERING_USER || '',
   /** Media tests run only when the SBC relays calls (SBC_MEDIA=1). */
   media: flag('SBC_MEDIA'),
   /**
