@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod demux;
 pub mod ports;
+pub mod relay;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
