@@ -5,6 +5,33 @@
 //! Every inbound message comes with its flow, transport and remote address
 //! so the SIP layer can stamp Via `received`/`rport` and answer over the
 //! same flow. See [`Transports`] for the entry point.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use sbcctl_transport::{ListenerConfig, TransportEvent, TransportKind, Transports, WsConfig};
+//!
+//! let (tx, mut events) = tokio::sync::mpsc::channel(1024);
+//! let transports = Transports::new(tx);
+//! let mut web = ListenerConfig::new("web", TransportKind::Ws, "0.0.0.0:8080".parse()?);
+//! web.ws = Some(WsConfig::default());
+//! let handle = transports.bind(web).await?;
+//! println!("listening on {}", handle.local_addr());
+//! while let Some(event) = events.recv().await {
+//!     match event {
+//!         TransportEvent::Message(m) => {
+//!             // Parse m.data as SIP; stamp Via received/rport from m.remote;
+//!             // answer over the same flow.
+//!             let _ = transports.send(m.flow, m.data);
+//!         }
+//!         TransportEvent::FlowOpened(_) => {}
+//!         TransportEvent::FlowClosed(info) => {
+//!             // Drop registrations bound to info.flow (RFC 5626, RFC 7118 §5).
+//!             let _ = info;
+//!         }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 mod cancel;
 mod config;
