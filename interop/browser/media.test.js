@@ -4,7 +4,8 @@
 //      remote audio level > 0, DTLS connected, DTMF sent, screenshot in the call, hang up;
 //   2. click-to-call mode: one button, no registration, media flows, hang up;
 //   3. reverse direction: the page registered with ?autoanswer=1 is called by a SIP peer
-//      (SBC_INBOUND_CALL_CMD, e.g. the SIPp command from interop/run.sh) and media flows.
+//      (SBC_INBOUND_CALL_CMD, e.g. the SIPp command from interop/run.sh) and media flows;
+//   4. the same without auto-answer: the page rings and the Answer button takes the call.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -112,15 +113,7 @@ describe('demo page media', { skip, timeout: 4 * TIMEOUTS.test }, () => {
     await closeTabs();
     const p = await openRegistered(browser.context, site.base, { params: { autoanswer: 1 } });
     tabs.push(p);
-    const caller = config.inboundCallCmd ? runCommand(config.inboundCallCmd, TIMEOUTS.test - 10_000) : null;
-    let callerPage = null;
-    if (!caller) {
-      // Stand-in: a second page plays the calling peer.
-      callerPage = await openRegistered(browser.context, site.base, { user: config.answeringUser });
-      tabs.push(callerPage);
-      await callerPage.fill('#dial-input', config.user);
-      await callerPage.click('#call-btn');
-    }
+    const { caller, callerPage } = await placeInboundCall(browser.context, site.base, tabs);
     try {
       await waitForDemo(p, 'the incoming call to be auto-answered', () => window.sbcDemo.direction === 'incoming' && window.sbcDemo.callState === 'in-call', TIMEOUTS.callSetup);
       await waitForMedia(p);
@@ -139,7 +132,49 @@ describe('demo page media', { skip, timeout: 4 * TIMEOUTS.test }, () => {
     await waitForDemo(p, 'the call to end', () => window.sbcDemo.callState === 'ended', TIMEOUTS.callSetup);
     assert.equal((await demoState(p)).lastError, '');
   });
+
+  test('incoming call: rings, answered with the Answer button', { skip: reverseSkip, timeout: TIMEOUTS.test }, async () => {
+    await closeTabs();
+    const p = await openRegistered(browser.context, site.base);
+    tabs.push(p);
+    const { caller, callerPage } = await placeInboundCall(browser.context, site.base, tabs);
+    try {
+      await waitForDemo(p, 'the page to ring', () => window.sbcDemo.callState === 'incoming', TIMEOUTS.callSetup);
+      assert.equal(await p.isVisible('#incoming'), true, 'the incoming-call panel shows');
+      assert.notEqual((await p.textContent('#incoming-from')).trim(), '', 'the caller is named');
+      await screenshot(p, 'demo-ringing.png');
+      await p.click('#answer-btn');
+      await waitForMedia(p);
+    } catch (err) {
+      if (caller) caller.kill();
+      throw new Error(`${err.message}${caller ? `\ncaller output:\n${caller.output()}` : ''}`, { cause: err });
+    }
+    if (caller) {
+      // The SIP peer hangs up itself at the end of its scenario.
+      const code = await caller.exited;
+      assert.equal(code, 0, `the calling peer failed (exit ${code}):\n${caller.output()}`);
+    } else {
+      await p.click('#hangup-btn');
+      await waitForDemo(callerPage, 'the caller to see the hang-up', () => window.sbcDemo.callState === 'ended', TIMEOUTS.callSetup);
+    }
+    await waitForDemo(p, 'the call to end', () => window.sbcDemo.callState === 'ended', TIMEOUTS.callSetup);
+  });
 });
+
+/**
+ * Makes the inbound call: the SIP peer command when given, else the stand-in caller page
+ * (SBC_ANSWERING_USER) dialling SBC_USER. Returns `{ caller, callerPage }`.
+ */
+async function placeInboundCall(context, base, tabs) {
+  if (config.inboundCallCmd) {
+    return { caller: runCommand(config.inboundCallCmd, TIMEOUTS.test - 10_000), callerPage: null };
+  }
+  const callerPage = await openRegistered(context, base, { user: config.answeringUser });
+  tabs.push(callerPage);
+  await callerPage.fill('#dial-input', config.user);
+  await callerPage.click('#call-btn');
+  return { caller: null, callerPage };
+}
 
 /** Runs a shell command with a time limit; `exited` resolves to its exit code. */
 function runCommand(cmd, timeoutMs) {

@@ -30,9 +30,19 @@ export function pageUrl(base, params = {}) {
 
 /** Opens the page and waits until its script has published `window.sbcDemo`. */
 export async function openDemo(page, url) {
-  const res = await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
+  let res;
+  try {
+    res = await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
+  } catch (err) {
+    throw new Error(`cannot open the demo page at ${url} (is the SBC running? set SBC_PAGE_URL): ${err.message}`, {
+      cause: err,
+    });
+  }
   if (!res || !res.ok()) {
-    throw new Error(`GET ${url} answered ${res ? res.status() : 'nothing'}`);
+    throw new Error(
+      `GET ${url} answered ${res ? res.status() : 'nothing'}`
+        + ' (is the page built? npm --prefix examples/web ci && npm --prefix examples/web run build)',
+    );
   }
   await page.waitForFunction(() => typeof window.sbcDemo === 'object', null, { timeout: 10_000 });
 }
