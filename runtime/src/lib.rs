@@ -1,1 +1,14 @@
 //! The sbcctl runtime: loads a plan and runs it.
+//!
+//! [`Host`] binds the plan's interfaces through `sbcctl-transport` and runs the SIP core, which
+//! drives the sans-IO pieces (`sbcctl-sip` transactions, `sbcctl-registrar`) from one task.
+
+mod core;
+mod host;
+mod listeners;
+mod ratelimit;
+mod status;
+
+pub use host::{Host, HostOptions, StartError};
+pub use listeners::ListenerError;
+pub use status::{CoreStatus, HostStatus, InterfaceStatus, UsersStatus};
