@@ -71,7 +71,7 @@ export function microphoneMessage(err) {
   if (name === 'NotReadableError') {
     return 'The microphone is in use by another application or could not be opened.';
   }
-  if (name === 'TypeError' || !navigator.mediaDevices) {
+  if (name === 'TypeError' || typeof navigator === 'undefined' || !navigator.mediaDevices) {
     return 'This page cannot use the microphone here: browsers only allow it on https:// pages or on localhost.';
   }
   return `The microphone could not be opened (${name || 'unknown error'}).`;
