@@ -4,7 +4,8 @@
 //! The handshake is refused with an HTTP status and a reason (logged)
 //! before upgrading: 404 for another path, 403 for an Origin not allowed,
 //! 400 when the `sip` subprotocol is not offered (RFC 7118 §4.1), 503 when
-//! a connection limit is reached. Each text or binary message is one SIP
+//! a connection limit is reached (limits count TCP connections at accept,
+//! upgraded or not). Each text or binary message is one SIP
 //! message (RFC 7118 §5.1); fragments are reassembled under a size cap.
 
 use std::convert::Infallible;
@@ -24,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::cancel::Cancel;
-use crate::registry::{ConnSlot, Interface, Out, Shared, Sink};
+use crate::registry::{ConnSlot, Interface, LimitRefusal, Out, Shared, Sink};
 use crate::{FlowId, FlowInfo, Inbound, TransportEvent, WsConfig};
 
 type Upgraded = TokioIo<hyper::upgrade::Upgraded>;
@@ -53,15 +54,20 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, iface: Arc<Interface>, list
             },
         };
         let _ = tcp.set_nodelay(true);
+        // Every TCP connection counts, upgraded or not, so plain HTTP
+        // connections cannot exhaust descriptors either. Over the limit the
+        // connection is still served, but only to answer 503 with the
+        // reason (RFC 7118 clients then see why), and then closed.
+        let slot = SlotState::new(iface.try_slot(remote.ip()));
         let shared = shared.clone();
         let iface = iface.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let limit = iface.config.limits.handshake_timeout;
             match acceptor {
-                None => serve_http(shared, iface, tcp, remote).await,
+                None => serve_http(shared, iface, tcp, remote, slot).await,
                 Some(acceptor) => match timeout(limit, acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => serve_http(shared, iface, tls, remote).await,
+                    Ok(Ok(tls)) => serve_http(shared, iface, tls, remote, slot).await,
                     Ok(Err(e)) => {
                         tracing::info!(interface = %iface.name, %remote, error = %e, "TLS handshake failed");
                     }
@@ -74,9 +80,43 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, iface: Arc<Interface>, list
     }
 }
 
+/// The connection slot of one HTTP connection: taken by the WebSocket
+/// task on upgrade, released when the connection ends otherwise.
+#[derive(Clone)]
+struct SlotState(Arc<std::sync::Mutex<Result<Option<ConnSlot>, LimitRefusal>>>);
+
+impl SlotState {
+    fn new(slot: Result<ConnSlot, LimitRefusal>) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(slot.map(Some))))
+    }
+
+    /// The slot for an upgrade, or why there is none.
+    fn take(&self) -> Result<ConnSlot, String> {
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *guard {
+            Err(refusal) => Err(refusal.to_string()),
+            Ok(slot) => slot
+                .take()
+                .ok_or_else(|| "connection already upgraded".to_owned()),
+        }
+    }
+
+    fn refused(&self) -> Option<String> {
+        match &*self.0.lock().unwrap_or_else(|p| p.into_inner()) {
+            Err(refusal) => Some(refusal.to_string()),
+            Ok(_) => None,
+        }
+    }
+}
+
 /// Serves HTTP on one connection until it upgrades, closes or times out.
-async fn serve_http<S>(shared: Arc<Shared>, iface: Arc<Interface>, io: S, remote: SocketAddr)
-where
+async fn serve_http<S>(
+    shared: Arc<Shared>,
+    iface: Arc<Interface>,
+    io: S,
+    remote: SocketAddr,
+    slot: SlotState,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let cancel = shared.root.clone();
@@ -85,7 +125,8 @@ where
     let service = hyper::service::service_fn(move |req| {
         let shared = svc_shared.clone();
         let iface = svc_iface.clone();
-        async move { Ok::<_, Infallible>(handle(shared, iface, remote, req).await) }
+        let slot = slot.clone();
+        async move { Ok::<_, Infallible>(handle(shared, iface, remote, slot, req).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -108,6 +149,13 @@ where
     }
 }
 
+/// Do not keep a refused client's connection around.
+fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    resp.headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body.to_owned())));
     *resp.status_mut() = status;
@@ -122,12 +170,21 @@ async fn handle(
     shared: Arc<Shared>,
     iface: Arc<Interface>,
     remote: SocketAddr,
+    slot: SlotState,
     mut req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let Some(ws) = iface.config.ws.as_ref() else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
-    if !fastwebsockets::upgrade::is_upgrade_request(&req) {
+    let is_upgrade = fastwebsockets::upgrade::is_upgrade_request(&req);
+    if let Some(reason) = slot.refused() {
+        tracing::warn!(interface = %iface.name, %remote, reason, upgrade = is_upgrade, "connection refused");
+        return closing(text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("{reason}\n"),
+        ));
+    }
+    if !is_upgrade {
         return match &ws.static_dir {
             Some(dir) if matches!(*req.method(), hyper::Method::GET | hyper::Method::HEAD) => {
                 crate::static_files::serve(
@@ -146,11 +203,7 @@ async fn handle(
     }
     let refuse = |status: StatusCode, reason: &str| {
         tracing::warn!(interface = %iface.name, %remote, status = status.as_u16(), reason, "websocket handshake refused");
-        let mut resp = text(status, &format!("{reason}\n"));
-        // Do not keep a refused client's connection around.
-        resp.headers_mut()
-            .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-        resp
+        closing(text(status, &format!("{reason}\n")))
     };
     if req.uri().path() != ws.path {
         return refuse(StatusCode::NOT_FOUND, "no WebSocket endpoint at this path");
@@ -164,9 +217,9 @@ async fn handle(
             "missing Sec-WebSocket-Protocol: sip",
         );
     };
-    let slot = match iface.try_slot(remote.ip()) {
+    let slot = match slot.take() {
         Ok(slot) => slot,
-        Err(refusal) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &refusal.to_string()),
+        Err(reason) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &reason),
     };
     let (resp, upgrade) = match fastwebsockets::upgrade::upgrade(&mut req) {
         Ok(pair) => pair,
