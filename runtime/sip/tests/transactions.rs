@@ -200,12 +200,48 @@ fn invite_client_timer_a_and_b() {
 
 #[test]
 fn invite_client_provisional_stops_timers_a_and_b() {
-    let mut h = Harness::new(TxnConfig::default());
+    let mut h = Harness::new(TxnConfig {
+        timer_c: None,
+        ..TxnConfig::default()
+    });
     let (_, req) = start_client(&mut h, "INVITE", false);
     h.incoming(ms(100), response(&req, 100, None), false);
     assert!(h.advance(Duration::from_secs(60)).is_empty());
     assert_eq!(h.layer.poll_timeout(), None);
     assert_eq!(h.layer.counts(), (1, 0));
+}
+
+#[test]
+fn invite_client_timer_c_asks_for_cancel_then_ends() {
+    let mut h = Harness::new(TxnConfig::default());
+    let (id, req) = start_client(&mut h, "INVITE", false);
+    h.incoming(ms(100), response(&req, 180, None), false);
+    // A later provisional restarts Timer C.
+    h.incoming(ms(60_000), response(&req, 183, None), false);
+    assert_eq!(h.events().len(), 2);
+    assert_eq!(h.layer.poll_timeout(), Some(h.at(ms(241_000))));
+    assert!(h.advance(ms(241_000)).is_empty());
+    assert_eq!(h.events(), vec![Event::Timeout { txn: id }]);
+    // Still alive: the 487 after our CANCEL is ACKed and delivered.
+    h.incoming(ms(242_000), response(&req, 487, Some("b")), false);
+    assert_eq!(h.transmits().len(), 1, "ACK for the 487");
+    assert!(
+        matches!(h.events().as_slice(), [Event::Response { response, .. }] if response.code() == 487)
+    );
+    assert!(h.advance(ms(300_000)).is_empty());
+    assert_eq!(h.events(), vec![Event::Terminated { txn: id }]);
+}
+
+#[test]
+fn invite_client_timer_c_then_silence_ends_quietly() {
+    let mut h = Harness::new(TxnConfig::default());
+    let (id, req) = start_client(&mut h, "INVITE", true);
+    h.incoming(ms(100), response(&req, 180, None), true);
+    h.events();
+    h.advance(ms(181_100));
+    assert_eq!(h.events(), vec![Event::Timeout { txn: id }]);
+    h.advance(ms(181_100 + 32_000));
+    assert_eq!(h.events(), vec![Event::Terminated { txn: id }]);
 }
 
 #[test]
@@ -504,6 +540,7 @@ fn custom_timers_scale_every_schedule() {
         t4: ms(1000),
         timer_d: ms(6400),
         trying_delay: Some(ms(200)),
+        timer_c: None,
     });
     let (id, _) = start_client(&mut h, "MESSAGE", false);
     let sent = h.advance(ms(7000));

@@ -36,6 +36,8 @@ pub(crate) struct ClientTxn<A> {
     /// Timer B / F, then D / K / M.
     timeout_at: Option<Instant>,
     ack: Option<Bytes>,
+    /// Timer C has fired once (the TU was told to CANCEL).
+    timer_c_fired: bool,
 }
 
 impl<A: Clone> ClientTxn<A> {
@@ -63,6 +65,7 @@ impl<A: Clone> ClientTxn<A> {
             interval: cfg.t1,
             timeout_at: Some(now + cfg.timeout()),
             ack: None,
+            timer_c_fired: false,
         }
     }
 
@@ -97,10 +100,13 @@ impl<A: Clone> ClientTxn<A> {
         match (self.state, code) {
             (Initial | Proceeding, 100..=199) => {
                 // §17.1.1.2: a provisional stops Timer A, and Timer B only
-                // runs in Calling.
+                // runs in Calling. Timer C (re)starts instead, unless it has
+                // already fired and a CANCEL is on its way.
                 self.state = Proceeding;
                 self.retransmit_at = None;
-                self.timeout_at = None;
+                if !self.timer_c_fired {
+                    self.timeout_at = cfg.timer_c.map(|c| now + c);
+                }
                 self.deliver(resp, out);
             }
             (Initial | Proceeding, 200..=299) => {
@@ -178,9 +184,19 @@ impl<A: Clone> ClientTxn<A> {
 
     pub(crate) fn on_timeout(&mut self, now: Instant, cfg: &TxnConfig, out: &mut Outputs<A>) {
         if self.timeout_at.is_some_and(|t| t <= now) {
+            if self.invite && self.state == ClientState::Proceeding && !self.timer_c_fired {
+                // Timer C: tell the TU, then give the CANCEL 64·T1 to
+                // produce a final response.
+                self.timer_c_fired = true;
+                self.timeout_at = Some(now + cfg.timeout());
+                out.event(Event::Timeout { txn: self.id });
+                return;
+            }
             self.timeout_at = None;
             self.retransmit_at = None;
-            if matches!(self.state, ClientState::Initial | ClientState::Proceeding) {
+            if self.state == ClientState::Initial
+                || (self.state == ClientState::Proceeding && !self.timer_c_fired)
+            {
                 // Timer B / F.
                 out.event(Event::Timeout { txn: self.id });
             }

@@ -47,6 +47,13 @@ pub struct TxnConfig {
     pub timer_d: Duration,
     /// When an INVITE server transaction sends `100 Trying` by itself.
     pub trying_delay: Option<Duration>,
+    /// Timer C (RFC 3261 §16.6 item 11, §16.8): how long an INVITE client
+    /// transaction waits in Proceeding for a final response, reset by every
+    /// provisional. When it fires the TU gets [`Event::Timeout`] and should
+    /// CANCEL; the transaction then waits 64·T1 more for the final response
+    /// (the 487 it must ACK) before it ends. `None` waits for ever, as a
+    /// plain UAC would (§17.1.1.2).
+    pub timer_c: Option<Duration>,
 }
 
 impl Default for TxnConfig {
@@ -57,6 +64,7 @@ impl Default for TxnConfig {
             t4: Duration::from_secs(5),
             timer_d: Duration::from_secs(32),
             trying_delay: Some(Duration::from_millis(200)),
+            timer_c: Some(Duration::from_secs(181)),
         }
     }
 }
@@ -97,7 +105,10 @@ pub enum Event<A> {
     Response { txn: TxnId, response: Response },
     /// A response matching no client transaction (§18.1.2).
     StrayResponse { response: Response, from: A },
-    /// Timer B, F or H fired (§17.1.1.2, §17.1.2.2, §17.2.1).
+    /// Timer B, F or H fired (§17.1.1.2, §17.1.2.2, §17.2.1): the
+    /// transaction ends. For an INVITE client transaction in Proceeding it
+    /// is Timer C instead: send a CANCEL; the transaction stays to absorb
+    /// the final response (see [`TxnConfig::timer_c`]).
     Timeout { txn: TxnId },
     /// The transport reported a failure for this transaction (§17.1.4,
     /// §17.2.4).
