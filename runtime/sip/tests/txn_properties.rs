@@ -103,11 +103,10 @@ proptest! {
                 }
                 Op::Send { method, branch, reliable } => {
                     let m = METHODS[method];
-                    if let Message::Request(r) = message(&format!("{m} sip:x@y SIP/2.0"), m, branch) {
-                        if let Ok(id) = layer.send_request(now, r, 2, reliable) {
+                    if let Message::Request(r) = message(&format!("{m} sip:x@y SIP/2.0"), m, branch)
+                        && let Ok(id) = layer.send_request(now, r, 2, reliable) {
                             client_txns.push(id);
                         }
-                    }
                 }
                 Op::Answer { pick, code } => {
                     if !server_txns.is_empty() {
