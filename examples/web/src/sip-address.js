@@ -10,13 +10,19 @@ export function hostOf(wsUrl) {
   }
 }
 
-/** Turns what the user typed into a SIP URI, or null when it is not usable. */
+/**
+ * Turns what the user typed into a SIP URI (RFC 3261 §19.1.1), or null when it is not usable:
+ * a full `sip:`/`sips:` URI is kept, `user@host` gets `sip:`, anything else is the user part at
+ * `domain`. A phone number typed with separators ("+1 (555) 010-0000") loses them; `#` (not
+ * allowed unescaped in a user part) is escaped.
+ */
 export function toUri(target, domain) {
   const t = (target || '').trim();
   if (!t) return null;
   if (/^sips?:/i.test(t)) return t;
   if (t.includes('@')) return `sip:${t}`;
-  const user = t.replace(/[\s().-]/g, '');
-  if (!/^[A-Za-z0-9+*#_~!$&'=;,?/%]+$/.test(user)) return null;
-  return `sip:${user}@${domain}`;
+  const user = /^[+0-9*#\s().-]+$/.test(t) ? t.replace(/[\s().-]/g, '') : t;
+  // unreserved / user-unreserved characters, plus '#' which is escaped below.
+  if (!user || !/^[A-Za-z0-9\-_.!~*'()&=+$,;?/#]+$/.test(user)) return null;
+  return `sip:${user.replace(/#/g, '%23')}@${domain}`;
 }
