@@ -441,3 +441,70 @@ async fn closing_and_expiring_udp_flows_emit_flow_closed() {
     assert_eq!(h.closed().await.flow, second);
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+#[tokio::test]
+async fn slow_reader_fills_only_its_own_queue() {
+    let mut h = harness();
+    let mut config = ListenerConfig::new("trunk", TransportKind::Tcp, loopback());
+    config.limits.send_queue = 4;
+    let listener = h.transports.bind(config).await.unwrap();
+
+    // This peer never reads.
+    let mut slow = TcpStream::connect(listener.local_addr()).await.unwrap();
+    slow.write_all(&sip("OPTIONS", "")).await.unwrap();
+    let slow_flow = h.message().await.flow;
+    let mut fast = TcpStream::connect(listener.local_addr()).await.unwrap();
+    fast.write_all(&sip("OPTIONS", "")).await.unwrap();
+    let fast_flow = h.message().await.flow;
+
+    let big = Bytes::from(vec![b'x'; 256 * 1024]);
+    let mut full = false;
+    for _ in 0..2000 {
+        match h.transports.send(slow_flow, big.clone()) {
+            Ok(()) => tokio::task::yield_now().await,
+            Err(SendError::QueueFull(f)) => {
+                assert_eq!(f, slow_flow);
+                full = true;
+                break;
+            }
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert!(full, "the bounded queue must fill up");
+
+    let answer: &[u8] = b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+    h.transports
+        .send(fast_flow, Bytes::from_static(answer))
+        .unwrap();
+    let mut reply = vec![0u8; answer.len()];
+    tokio::time::timeout(WAIT, fast.read_exact(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&reply[..], answer);
+    drop(slow);
+}
+
+#[tokio::test]
+async fn stalled_tls_handshake_is_dropped() {
+    let mut h = harness();
+    let mut config = ListenerConfig::new("secure", TransportKind::Tls, loopback());
+    config.tls = Some(certs().server);
+    config.limits.handshake_timeout = Duration::from_millis(200);
+    let listener = h.transports.bind(config).await.unwrap();
+    let mut silent = TcpStream::connect(listener.local_addr()).await.unwrap();
+    let mut buf = [0u8; 1];
+    let started = std::time::Instant::now();
+    let n = tokio::time::timeout(WAIT, silent.read(&mut buf))
+        .await
+        .unwrap();
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "stalled handshake must be closed"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert!(
+        h.events.try_recv().is_err(),
+        "no flow for a failed handshake"
+    );
+}

@@ -414,3 +414,25 @@ async fn wss_with_rcgen_certificate() {
         .unwrap();
     assert_eq!(read_text(&mut ws).await, b"SIP/2.0 200 OK\r\n\r\n");
 }
+
+#[tokio::test]
+async fn silent_connection_before_the_handshake_is_dropped() {
+    let h = harness();
+    let mut config = ws_config(TransportKind::Ws, open_ws());
+    config.limits.handshake_timeout = Duration::from_millis(200);
+    config.limits.max_connections_per_ip = 1;
+    let listener = h.transports.bind(config).await.unwrap();
+    let mut silent = TcpStream::connect(listener.local_addr()).await.unwrap();
+    let mut buf = Vec::new();
+    let started = std::time::Instant::now();
+    let _ = tokio::time::timeout(WAIT, silent.read_to_end(&mut buf))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    // Its slot is free again: a real client gets in.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut ws = ws_sip(listener.local_addr()).await;
+    ws.write_frame(Frame::text(Payload::Owned(sip("OPTIONS", ""))))
+        .await
+        .unwrap();
+}
