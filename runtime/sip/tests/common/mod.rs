@@ -45,3 +45,4 @@ pub fn snapshot_settings() -> insta::Settings {
     s.set_prepend_module_to_snapshot(false);
     s
 }
+pub mod txn_harness;
