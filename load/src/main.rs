@@ -4,13 +4,12 @@
 //! the same run can be pointed at sbcctl, Kamailio or any other registrar and the figures compared.
 //! Every run is bounded by `--duration` (or a registration count) and stops by itself.
 
-mod digest;
 mod report;
-mod sip;
 mod udp;
-mod ws;
 mod ws_idle;
 mod ws_register;
+
+use sbcctl_load::{digest, sip, ws};
 
 use std::net::SocketAddr;
 use std::time::Duration;
