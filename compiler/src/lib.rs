@@ -12,6 +12,7 @@ pub mod diag;
 pub mod diff;
 mod lower;
 pub mod plan;
+pub mod route_table;
 pub mod schema;
 pub mod source;
 pub mod spec;

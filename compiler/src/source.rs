@@ -44,6 +44,22 @@ impl SourceFile {
         (line, col)
     }
 
+    /// A one-byte span at a 1-based line and column (for errors that carry no byte offset).
+    pub fn offset_of(&self, line: usize, column: usize) -> Span {
+        let start: usize = self
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let rest = self.text.get(start..).unwrap_or("");
+        let col = rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+        Span::new((start + col).min(self.text.len()), 1)
+    }
+
     /// The text under a span, if the span is inside the file on char boundaries.
     pub fn slice(&self, span: Span) -> Option<&str> {
         self.text.get(span.offset..span.offset + span.len)
@@ -107,7 +123,15 @@ pub fn parse<T: DeserializeOwned>(file: &SourceFile) -> Result<T, ParseError> {
     serde_saphyr::from_str::<T>(&file.text).map_err(|err| {
         let span = err
             .location()
-            .map(|l| Span::from_location(&l))
+            .or_else(|| err.locations().and_then(|l| l.primary_location()))
+            .map(|l| {
+                let span = Span::from_location(&l);
+                if span == Span::default() && l.line() > 0 {
+                    file.offset_of(l.line() as usize, l.column() as usize)
+                } else {
+                    span
+                }
+            })
             .unwrap_or_default();
         let message = serde_saphyr::DefaultMessageFormatter
             .format_message(&err)

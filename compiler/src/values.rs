@@ -48,7 +48,7 @@ pub fn duration_ms(s: &str) -> Result<u64, String> {
     let n: u64 = num
         .parse()
         .map_err(|_| format!("`{s}` does not start with a whole number"))?;
-    let factor = match unit {
+    let factor = match unit.trim() {
         "ms" => 1,
         "" | "s" => 1_000,
         "m" => 60_000,

@@ -27,7 +27,7 @@ export function defaultWsUrl(loc) {
   return `${scheme}://${host}/`;
 }
 
-/** Reads the page's options from its URL: mode, ws, user, domain, to, autoanswer. */
+/** Reads the page's options from its URL: mode, ws, user, domain, to, autoanswer, debug. */
 export function readOptions(loc) {
   const q = new URLSearchParams(loc.search);
   const flag = (name) => ['1', 'true', 'yes'].includes((q.get(name) || '').toLowerCase());
@@ -38,5 +38,6 @@ export function readOptions(loc) {
     domain: q.get('domain') || '',
     to: q.get('to') || DEMO_DEFAULTS.dialTarget,
     autoAnswer: flag('autoanswer'),
+    debug: flag('debug'),
   };
 }

@@ -1,12 +1,13 @@
 // The demo page: wires the DOM to the Phone (phone.js) and publishes its state on
 // `window.sbcDemo` so tests and curious users can read it from the console.
 import { DEMO_DEFAULTS, readOptions } from './config.js';
-import { Phone } from './phone.js';
+import { enableSipDebug, Phone } from './phone.js';
 import { startMeter } from './meter.js';
 import { emptyStats, pollStats } from './stats.js';
 
 const $ = (id) => document.getElementById(id);
 const opts = readOptions(window.location);
+if (opts.debug) enableSipDebug();
 
 /** State for tests and the console; updated in place, never replaced. */
 const state = {

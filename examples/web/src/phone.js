@@ -8,6 +8,11 @@ import { callFailedMessage, disconnectedMessage, microphoneMessage, registration
 /** Peer-connection settings: sbcctl is ICE-lite with host candidates, so no STUN/TURN. */
 const PC_CONFIG = { iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
 
+/** Logs every SIP message and JsSIP event to the browser console (`?debug=1`). */
+export function enableSipDebug() {
+  JsSIP.debug.enable('JsSIP:*');
+}
+
 export class Phone {
   /**
    * @param {object} hooks callbacks: onConnection(state), onRegistration(state), onCall(state, info),

@@ -18,6 +18,7 @@ test('defaults are the quickstart demo account', () => {
     domain: '',
     to: 'echo',
     autoAnswer: false,
+    debug: false,
   });
   assert.equal(DEMO_DEFAULTS.user, 'alice');
   assert.equal(DEMO_DEFAULTS.password, 'alice');
