@@ -18,6 +18,7 @@ sbcctl=target/debug/sbcctl
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
+passed=0
 
 # Starts sbcctl on a spec and waits until it logs that every interface is bound.
 start_sbcctl() {
@@ -32,10 +33,16 @@ start_sbcctl() {
   cat "$log"; echo "sbcctl did not become ready" >&2; return 1
 }
 
-echo "--- SIPp: REGISTER over UDP with digest auth (quickstart user alice)"
-start_sbcctl examples/quickstart.yaml "$out/quickstart.log"
-sipp 127.0.0.1:5060 -sf interop/sipp/register-auth.xml -s alice -au alice -ap "${QUICKSTART_ALICE_PASSWORD:-alice}" \
-  -i 127.0.0.1 -p 5091 -m 20 -r 20 -timeout 30s -timeout_error -nostdin -trace_err -error_file "$out/sipp-register.err" \
-  >"$out/sipp-register.out" 2>&1 || { cat "$out/sipp-register.out" "$out/sipp-register.err" 2>/dev/null; cat "$out/quickstart.log"; exit 1; }
-grep -E 'Successful call|Failed call' "$out/sipp-register.out" | tail -2 || true
-echo "interop: 1 passed, 0 failed"
+echo "--- SIPp: REGISTER over UDP with digest auth"
+start_sbcctl interop/specs/sipp-register.yaml "$out/sipp-register-sbcctl.log"
+if ! sipp 127.0.0.1:5062 -sf interop/sipp/register-auth.xml -s alice -au alice -ap alice-interop \
+  -i 127.0.0.1 -p 5091 -m 50 -r 50 -timeout 30s -timeout_error -nostdin \
+  -trace_err -error_file "$out/sipp-register.err" >"$out/sipp-register.out" 2>&1; then
+  cat "$out/sipp-register.out" "$out/sipp-register.err" "$out/sipp-register-sbcctl.log" 2>/dev/null | tail -60
+  echo "interop: SIPp REGISTER failed" >&2
+  exit 1
+fi
+grep -E 'Successful call|Failed call' "$out/sipp-register.out" | sed 's/  */ /g'
+passed=$((passed + 1))
+
+echo "interop: $passed passed, 0 failed"

@@ -9,7 +9,6 @@ use sbcctl_sip::TxnConfig;
 use sbcctl_transport::{BindError, ListenerHandle, Transports};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tracing::info;
 
 use crate::core::{Command, SipCore};
 use crate::listeners::{self, ListenerError};
@@ -63,10 +62,7 @@ impl Host {
         let mut bound = Vec::with_capacity(configs.len());
         for config in configs {
             match transports.bind(config).await {
-                Ok(handle) => {
-                    info!(interface = handle.name(), transport = ?handle.kind(), listen = %handle.local_addr(), "listening");
-                    bound.push(handle);
-                }
+                Ok(handle) => bound.push(handle),
                 Err(e) => {
                     transports.shutdown();
                     return Err(e.into());

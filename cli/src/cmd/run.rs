@@ -1,10 +1,19 @@
-//! `sbcctl run SPEC|PLAN`. For now it loads and compiles the input and prints a plan summary;
-//! the runtime replaces this body.
+//! `sbcctl run SPEC|PLAN`: start the SBC and serve until SIGINT or SIGTERM.
+//!
+//! Exit codes: 0 after a clean stop, 1 when the spec has errors, 2 when the host cannot start
+//! (an interface that cannot bind, a certificate that cannot be read) or on an I/O error.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
+use sbcctl_compiler::plan::{
+    self, Credential, Destination, PeerKind, Plan, Registration, StringMatch, Transport,
+};
+use sbcctl_runtime::{Host, HostOptions};
+use tracing_subscriber::EnvFilter;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -16,8 +25,12 @@ pub enum LogFormat {
 pub struct RunArgs {
     /// A spec (YAML) or a compiled plan (JSON).
     pub spec: PathBuf,
-    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
-    pub log_format: LogFormat,
+    /// Log line format; defaults to the plan's `logging.format`. `RUST_LOG` overrides the level.
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// This instance's name, recorded with each registration it holds.
+    #[arg(long, default_value = "sbcctl")]
+    pub node: String,
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -28,21 +41,172 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    println!("plan {} (format {})", plan.hash, plan.format_version);
-    for i in &plan.interfaces {
-        println!(
-            "  interface {:<16} {:<4} {}",
-            i.name,
-            i.transport.as_str(),
-            i.listen
-        );
-    }
-    println!(
-        "  {} peers, {} routes, {} manipulations",
-        plan.peers.len(),
-        plan.routes.len(),
-        plan.manipulations.len()
-    );
-    println!("the runtime is not built yet: nothing was started");
+    init_logging(&plan, args.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(plan, args.node.clone()))
+}
+
+async fn serve(plan: Plan, node: String) -> anyhow::Result<ExitCode> {
+    let plan = Arc::new(plan);
+    let options = HostOptions {
+        node,
+        ..HostOptions::default()
+    };
+    let host = match Host::start(plan.clone(), options).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    print!("{}", banner(&plan, &host));
+    tracing::info!(plan = %plan.hash, "sbcctl ready");
+    wait_for_stop().await;
+    tracing::info!("stopping: closing listeners and flows");
+    host.shutdown().await;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init_logging(plan: &Plan, format: Option<LogFormat>) {
+    let level = match plan.logging.level {
+        plan::LogLevel::Error => "error",
+        plan::LogLevel::Warn => "warn",
+        plan::LogLevel::Info => "info",
+        plan::LogLevel::Debug => "debug",
+        plan::LogLevel::Trace => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let json = match format {
+        Some(f) => f == LogFormat::Json,
+        None => plan.logging.format == plan::LogFormat::Json,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.with_ansi(crate::output::color_enabled()).try_init()
+    };
+}
+
+/// What a person needs once the host is up: where to point a browser or a SIP phone, who can
+/// log in (passwords only when every interface is on loopback, i.e. a demo), what to dial.
+fn banner(plan: &Plan, host: &Host) -> String {
+    let mut out = String::from("sbcctl is running\n");
+    let loopback_only = plan.interfaces.iter().all(|i| i.listen.ip().is_loopback());
+    for iface in &plan.interfaces {
+        let addr = host.local_addr(&iface.name).unwrap_or(iface.listen);
+        out.push_str(&format!(
+            "  {:<12} {:<4} {}\n",
+            iface.name,
+            iface.transport.as_str(),
+            addr
+        ));
+        if let Some(ws) = &iface.websocket {
+            let (http, ws_scheme) = if iface.transport == Transport::Wss {
+                ("https", "wss")
+            } else {
+                ("http", "ws")
+            };
+            let shown = display_addr(addr);
+            if ws.static_dir.is_some() {
+                out.push_str(&format!("               demo page: {http}://{shown}/\n"));
+            }
+            out.push_str(&format!(
+                "               SIP over WebSocket: {ws_scheme}://{shown}{}\n",
+                ws.path
+            ));
+        }
+    }
+    for (i, peer) in plan.peers.iter().enumerate() {
+        let PeerKind::Users(users) = &peer.kind else {
+            continue;
+        };
+        if let Registration::Local(local) = &users.registration {
+            let names: Vec<String> = local
+                .users
+                .iter()
+                .map(|u| match (&u.credential, loopback_only) {
+                    (Credential::Plain(p), true) => format!("{} / {}", u.name, p),
+                    _ => u.name.clone(),
+                })
+                .collect();
+            out.push_str(&format!(
+                "  users of `{}` (realm {}): {}\n",
+                peer.name,
+                local.realm,
+                names.join(", ")
+            ));
+        }
+        let dial: Vec<String> = plan
+            .routes
+            .iter()
+            .filter(|r| r.from.map(|f| f.index()) == Some(i))
+            .filter_map(|r| {
+                let number = match &r.when.request_user {
+                    Some(StringMatch::Exact(n)) => n.clone(),
+                    Some(StringMatch::Prefix(p)) => format!("{p}…"),
+                    Some(StringMatch::Regex(_)) => "a number".to_owned(),
+                    None => return None,
+                };
+                let to = match &r.to {
+                    Destination::Peer(p) => {
+                        plan.peer(*p).map(|p| p.name.clone()).unwrap_or_default()
+                    }
+                    Destination::Registered(p) => format!(
+                        "registered {}",
+                        plan.peer(*p).map(|p| p.name.as_str()).unwrap_or("")
+                    ),
+                    Destination::Reject { code, .. } => format!("reject {code}"),
+                };
+                Some(format!("{number} → {to}"))
+            })
+            .collect();
+        if !dial.is_empty() {
+            out.push_str(&format!(
+                "  `{}` can dial: {}\n",
+                peer.name,
+                dial.join("; ")
+            ));
+        }
+    }
+    out.push_str(
+        "  calls are not enabled in this build yet: INVITEs are answered 501. Stop with Ctrl-C.\n",
+    );
+    out
+}
+
+fn display_addr(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
 }
