@@ -231,21 +231,30 @@ pub fn negotiate_formats(
             allowed: join(profile),
         });
     }
+    let before = formats.len();
     formats.extend(
         profile
             .iter()
             .filter(|c| c.is_dtmf())
             .filter_map(|c| known.iter().find(|f| f.codec == *c).copied()),
     );
+    // DTMF is one capability whatever its clock: when the profile allows
+    // telephone-event but not at the offered clock, accept the offered one;
+    // the relay rescales between 48000 and 8000 (RFC 4733 §2.1).
+    if formats.len() == before && profile.iter().any(|c| c.is_dtmf()) {
+        formats.extend(known.iter().find(|f| f.codec.is_dtmf()).copied());
+    }
     Ok(Negotiated { formats })
 }
 
-/// The codecs allowed by both profiles, in `first`'s order.
+/// The codecs allowed by both profiles, in `first`'s order. Telephone-event
+/// counts as allowed when `second` allows it at any clock (it is rescaled).
 pub fn common(first: &[Codec], second: &[Codec]) -> Vec<Codec> {
+    let second_dtmf = second.iter().any(|c| c.is_dtmf());
     first
         .iter()
         .copied()
-        .filter(|c| second.contains(c))
+        .filter(|c| second.contains(c) || (c.is_dtmf() && second_dtmf))
         .collect()
 }
 

@@ -143,3 +143,27 @@ fn common_keeps_first_order() {
         [Codec::Pcmu, Codec::Pcma, Codec::TelephoneEvent(8000)]
     );
 }
+
+#[test]
+fn telephone_event_matches_across_clocks_when_the_exact_clock_is_missing() {
+    let m = audio("v=0\r\nm=audio 5 RTP/AVP 0 110\r\na=rtpmap:110 telephone-event/48000\r\n");
+    let n = negotiate(&m, &[Codec::Pcmu, Codec::TelephoneEvent(8000)]).unwrap();
+    assert_eq!(n.pt_of(Codec::TelephoneEvent(48000)), Some(110));
+    // The exact clock wins when offered.
+    let both = audio(
+        "v=0\r\nm=audio 5 RTP/AVP 0 110 126\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n",
+    );
+    let n = negotiate(&both, &[Codec::Pcmu, Codec::TelephoneEvent(8000)]).unwrap();
+    assert_eq!(n.formats.len(), 2);
+    assert_eq!(n.pt_of(Codec::TelephoneEvent(8000)), Some(126));
+    // No DTMF in the profile: none accepted.
+    let n = negotiate(&m, &[Codec::Pcmu]).unwrap();
+    assert_eq!(n.formats.len(), 1);
+    assert_eq!(
+        common(
+            &[Codec::Pcmu, Codec::TelephoneEvent(8000)],
+            &[Codec::Opus, Codec::Pcmu, Codec::TelephoneEvent(48000)]
+        ),
+        [Codec::Pcmu, Codec::TelephoneEvent(8000)]
+    );
+}

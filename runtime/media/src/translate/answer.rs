@@ -54,7 +54,7 @@ pub fn accept_answer(answer: &Sdp, pending: &PendingOffer) -> Result<MediaPlan, 
     let (known, names) = codec::offered(audio);
     let answerer: Vec<Format> = known
         .into_iter()
-        .filter(|f| pending.offerer.formats.iter().any(|o| o.codec == f.codec))
+        .filter(|f| pending.offered.formats.iter().any(|o| o.codec == f.codec))
         .collect();
     if !answerer.iter().any(|f| !f.codec.is_dtmf()) {
         return Err(NoCommonCodec {
@@ -68,15 +68,18 @@ pub fn accept_answer(answer: &Sdp, pending: &PendingOffer) -> Result<MediaPlan, 
         }
         .into());
     }
+    // Same codec on both legs; telephone-event may differ in clock only.
     let offerer = answerer
         .iter()
         .filter_map(|a| {
-            pending
-                .offerer
-                .formats
-                .iter()
-                .find(|o| o.codec == a.codec)
-                .copied()
+            let offered = &pending.offerer.formats;
+            let same = offered.iter().find(|o| o.codec == a.codec);
+            let dtmf = || {
+                offered
+                    .iter()
+                    .find(|o| a.codec.is_dtmf() && o.codec.is_dtmf())
+            };
+            same.or_else(dtmf).copied()
         })
         .collect();
     Ok(MediaPlan {

@@ -66,6 +66,10 @@ pub struct PendingOffer {
     pub audio: usize,
     /// The offerer's formats we offered on, with the offerer's PTs.
     pub offerer: Negotiated,
+    /// What we offer on the other leg: the same, except that a
+    /// telephone-event at a clock the allowed list lacks is offered at the
+    /// allowed clock (same PT), e.g. a browser's /48000 as /8000 to a PBX.
+    pub offered: Negotiated,
     /// The offerer's RTP destination and direction.
     pub remote: RemoteMedia,
     /// The offerer's `a=ptime`, echoed in the answer.
@@ -157,7 +161,7 @@ pub fn rtp_offer(
         .ok_or(TranslateError::NoAudio)?;
     let mut sdp = build_audio_sdp(
         local,
-        &pending.offerer,
+        &pending.offered,
         |pt| audio.fmtp(pt).map(str::to_owned),
         pending.ptime,
         audio.maxptime(),
@@ -173,6 +177,19 @@ impl PendingOffer {
     pub fn from_offer(offer: &Sdp, allowed: &[Codec]) -> Result<Self, TranslateError> {
         let (audio_idx, audio) = active_audio(offer)?;
         let offerer = codec::negotiate(audio, allowed)?;
+        let allowed_dtmf = allowed.iter().copied().find(|c| c.is_dtmf());
+        let offered = Negotiated {
+            formats: offerer
+                .formats
+                .iter()
+                .map(|f| match allowed_dtmf {
+                    Some(d) if f.codec.is_dtmf() && !allowed.contains(&f.codec) => {
+                        codec::Format { pt: f.pt, codec: d }
+                    }
+                    _ => *f,
+                })
+                .collect(),
+        };
         let mlines = offer
             .media
             .iter()
@@ -185,6 +202,7 @@ impl PendingOffer {
             mlines,
             audio: audio_idx,
             offerer,
+            offered,
             remote: remote_media(offer, audio),
             ptime: audio.ptime(),
         })

@@ -27,6 +27,12 @@ struct Browser {
 
 impl Browser {
     fn new(now: Instant, video: bool) -> (Self, String, SdpPendingOffer, Mid) {
+        Self::with(now, video, true)
+    }
+
+    /// A browser offering Opus, PCMU, PCMA, telephone-event/48000 at 110 and,
+    /// if `te8000`, telephone-event/8000 at 126.
+    fn with(now: Instant, video: bool, te8000: bool) -> (Self, String, SdpPendingOffer, Mid) {
         let mut cfg = Rtc::builder()
             .set_rtp_mode(true)
             .clear_codecs()
@@ -34,14 +40,16 @@ impl Browser {
             .enable_pcmu(true, false)
             .enable_pcma(true, false)
             .enable_vp8(video);
-        cfg.codec_config().add_config(
-            126.into(),
-            None,
-            StrCodec::Tele,
-            Frequency::EIGHT_KHZ,
-            None,
-            Default::default(),
-        );
+        if te8000 {
+            cfg.codec_config().add_config(
+                126.into(),
+                None,
+                StrCodec::Tele,
+                Frequency::EIGHT_KHZ,
+                None,
+                Default::default(),
+            );
+        }
         cfg.codec_config().add_config(
             110.into(),
             None,
@@ -454,4 +462,133 @@ fn offer_toward_browser_and_answer() {
         Err(LegError::NoChange)
     ));
     assert_eq!(leg.last_local_sdp(), Some(hold.as_str()));
+}
+
+#[test]
+fn browser_to_rtp_relay_with_dtmf_clock_rescale() {
+    use crate::relay::RelayDirection;
+    use crate::rtp::{self, RtpHeader};
+    use crate::sdp::Sdp;
+    use crate::translate::{LocalMedia, Origin, accept_answer, rtp_offer};
+
+    let mut now = Instant::now();
+    // The browser offers telephone-event only at 48000; the PBX side uses 8000.
+    let (mut b, offer, pending, bmid) = Browser::with(now, false, false);
+    let sip = [Codec::Pcmu, Codec::TelephoneEvent(8000)];
+    let web = [Codec::Opus, Codec::Pcmu, Codec::TelephoneEvent(48000)];
+    let local = LocalMedia {
+        ip: "192.0.2.1".parse().unwrap(),
+        rtp_port: 40000,
+    };
+    let sip_offer = rtp_offer(
+        &Sdp::parse(&offer).unwrap(),
+        &crate::codec::common(&sip, &web),
+        local,
+        &mut Origin::new(1),
+    )
+    .unwrap();
+    let text = sip_offer.sdp.to_string();
+    assert!(text.contains("a=rtpmap:110 telephone-event/8000"), "{text}");
+    let pbx_answer = Sdp::parse(
+        "v=0\r\nc=IN IP4 203.0.113.7\r\nm=audio 30000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n",
+    )
+    .unwrap();
+    let plan = accept_answer(&pbx_answer, &sip_offer.pending).unwrap();
+    assert_eq!(
+        plan.offerer.pt_of(Codec::TelephoneEvent(48000)),
+        Some(110),
+        "{plan:?} {text}"
+    );
+
+    let mut leg = WebRtcLeg::new(now, leg_config(plan.offerer.formats.clone())).unwrap();
+    let answer = leg.accept_offer(&offer).unwrap();
+    assert!(answer.contains("telephone-event/48000"), "{answer}");
+    b.rtc
+        .sdp_api()
+        .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
+        .unwrap();
+    let mut sbc = Sbc::default();
+    sbc.index.insert_ufrag(leg.local_ufrag().unwrap(), 7u32);
+    run(
+        &mut now,
+        Duration::from_secs(10),
+        &mut b,
+        &mut leg,
+        &mut sbc,
+        true,
+        |b, s| b.connected && s.connected,
+    );
+    assert!(sbc.connected);
+
+    // Browser → PBX: PCMU then an event of 960 ticks at 48 kHz.
+    b.send(now, bmid, 0, 1, 0, vec![0xff; 160]);
+    b.send(now, bmid, 110, 2, 48_000, vec![7, 0x0a, 0x03, 0xc0]);
+    run(
+        &mut now,
+        Duration::from_secs(2),
+        &mut b,
+        &mut leg,
+        &mut sbc,
+        true,
+        |_, s| s.got.len() >= 2,
+    );
+    let mut to_pbx = RelayDirection::new(plan.offerer_to_answerer(), 0x5bc);
+    let mut out = [0u8; 1500];
+    let mut sent = Vec::new();
+    for p in &sbc.got {
+        let h = RtpHeader {
+            marker: p.marker,
+            pt: p.pt,
+            seq: p.seq,
+            ts: p.ts,
+            ssrc: p.ssrc,
+        };
+        let (_, n) = to_pbx.relay(now, h, &p.payload, &mut out).unwrap();
+        sent.push(out[..n].to_vec());
+    }
+    let ev = rtp::parse(&sent[1]).unwrap();
+    assert_eq!((ev.header.pt, ev.header.ssrc), (101, 0x5bc));
+    assert_eq!(
+        ev.payload,
+        &[7, 0x0a, 0x00, 0xa0],
+        "duration 960@48k → 160@8k"
+    );
+
+    // PBX → browser: an event at 8 kHz reaches the browser at PT 110 with
+    // the duration rescaled to 48 kHz.
+    let mut to_browser = RelayDirection::new(plan.answerer_to_offerer(), 0);
+    for (seq, pt, payload) in [
+        (900u16, 0u8, vec![0x7f; 160]),
+        (901, 101, vec![4, 0x0a, 0x00, 0xa0]),
+    ] {
+        let mut pkt = vec![0u8; 12 + payload.len()];
+        let h = RtpHeader {
+            marker: false,
+            pt,
+            seq,
+            ts: 16_000,
+            ssrc: 99,
+        };
+        rtp::write_packet(&h, &payload, &mut pkt).unwrap();
+        let (mapped, n) = to_browser.relay_datagram(now, &pkt, &mut out).unwrap();
+        leg.send_rtp(
+            now,
+            mapped.pt,
+            mapped.seq,
+            mapped.ts,
+            mapped.marker,
+            &out[12..n],
+        )
+        .unwrap();
+    }
+    run(
+        &mut now,
+        Duration::from_secs(2),
+        &mut b,
+        &mut leg,
+        &mut sbc,
+        true,
+        |b, _| b.got.len() >= 2,
+    );
+    assert_eq!(b.got.iter().map(|g| g.0).collect::<Vec<_>>(), [0, 110]);
 }
