@@ -95,7 +95,11 @@ async fn idle(addr: SocketAddr, n: usize, pid: u32) -> Result<(), Error> {
     let mut conns = Vec::with_capacity(n);
     let mut pending = Vec::new();
     for i in 0..n {
-        pending.push(tokio::spawn(open(addr)));
+        pending.push(tokio::spawn(async move {
+            let mut ws = open(addr).await?;
+            ws.read_frame().await?; // the echo of the first message
+            Ok::<_, Error>(ws)
+        }));
         if pending.len() == 200 || i + 1 == n {
             for p in pending.drain(..) {
                 conns.push(p.await??);
@@ -113,6 +117,26 @@ async fn idle(addr: SocketAddr, n: usize, pid: u32) -> Result<(), Error> {
     println!(
         "{n} idle connections: server RSS {before} KiB -> {after} KiB, {per:.0} bytes per connection"
     );
+    // Every connection must have survived the simultaneous keepalives.
+    let checks: Vec<_> = conns
+        .into_iter()
+        .map(|mut ws| {
+            tokio::spawn(async move {
+                let msg = b"OPTIONS sip:x SIP/2.0\r\n\r\n";
+                ws.write_frame(Frame::text(Payload::Borrowed(msg)))
+                    .await
+                    .is_ok()
+                    && tokio::time::timeout(Duration::from_secs(10), ws.read_frame())
+                        .await
+                        .is_ok_and(|f| f.is_ok())
+            })
+        })
+        .collect();
+    let mut alive = 0;
+    for c in checks {
+        alive += usize::from(c.await?);
+    }
+    println!("{alive} of {n} connections still answer after the keepalive burst");
     Ok(())
 }
 
