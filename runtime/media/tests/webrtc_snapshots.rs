@@ -10,8 +10,14 @@ use std::time::Instant;
 use common::{fixture, realm_ip, redact, with_snapshots};
 use sbcctl_media::codec::{Codec, common as common_codecs};
 use sbcctl_media::sdp::{Direction, Sdp};
-use sbcctl_media::translate::{LocalMedia, Origin, PendingOffer, accept_answer, rtp_offer};
+use sbcctl_media::translate::{
+    LocalMedia, Origin, PendingOffer, accept_answer, rtp_answer, rtp_offer,
+};
 use sbcctl_media::webrtc::{LegConfig, WebRtcLeg, new_dtls_cert};
+use str0m::change::SdpOffer;
+use str0m::format::Codec as StrCodec;
+use str0m::media::Frequency;
+use str0m::{Candidate, Rtc};
 
 const SIP: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::TelephoneEvent(8000)];
 const WEB: [Codec; 5] = [
@@ -91,4 +97,44 @@ fn pbx_offer_to_browser_offer() {
     let sdp = leg.create_offer(Direction::SendRecv).unwrap();
     let text = redact(&sdp);
     with_snapshots(|| insta::assert_snapshot!("pbx_offer_to_browser", text));
+
+    // A str0m peer plays the browser and answers PCMA only; the PBX gets an
+    // RTP/AVP answer in its own payload types.
+    let mut cfg = Rtc::builder()
+        .set_rtp_mode(true)
+        .clear_codecs()
+        .enable_pcma(true, false);
+    cfg.codec_config().add_config(
+        101.into(),
+        None,
+        StrCodec::Tele,
+        Frequency::EIGHT_KHZ,
+        None,
+        Default::default(),
+    );
+    let mut browser = cfg.build(Instant::now());
+    browser.add_local_candidate(
+        Candidate::host("198.51.100.9:50000".parse().unwrap(), "udp").unwrap(),
+    );
+    let answer = browser
+        .sdp_api()
+        .accept_offer(SdpOffer::from_sdp_string(&sdp).unwrap())
+        .unwrap()
+        .to_sdp_string();
+    leg.accept_answer(&answer).unwrap();
+    let formats = leg.negotiated().unwrap().clone();
+    let local = LocalMedia {
+        ip: realm_ip(),
+        rtp_port: 40010,
+    };
+    let sip_answer = rtp_answer(
+        &pending,
+        &formats,
+        Direction::SendRecv,
+        local,
+        &mut Origin::new(3000),
+    )
+    .unwrap();
+    let text = sip_answer.to_string().replace("\r\n", "\n");
+    with_snapshots(|| insta::assert_snapshot!("browser_answer_to_pbx", text));
 }

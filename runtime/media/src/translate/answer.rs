@@ -105,7 +105,14 @@ pub fn rtp_answer(
             "no audio format to answer with",
         ));
     }
-    let mut audio = build_audio_sdp(local, formats, |_| None, pending.ptime, None, direction);
+    let fmtp = |pt: u8| {
+        pending
+            .fmtps
+            .iter()
+            .find(|(p, _)| *p == pt)
+            .map(|(_, v)| v.clone())
+    };
+    let mut audio = build_audio_sdp(local, formats, fmtp, pending.ptime, None, direction);
     let mut section = audio.media.pop().ok_or(TranslateError::NoAudio)?;
     let mut media = Vec::with_capacity(pending.mlines.len());
     for (i, offered) in pending.mlines.iter().enumerate() {

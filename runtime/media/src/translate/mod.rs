@@ -74,6 +74,8 @@ pub struct PendingOffer {
     pub remote: RemoteMedia,
     /// The offerer's `a=ptime`, echoed in the answer.
     pub ptime: Option<u32>,
+    /// The offerer's `a=fmtp` parameters by payload type, echoed in the answer.
+    pub fmtps: Vec<(u8, String)>,
 }
 
 /// One m-line of an offer, enough to reject it in the answer.
@@ -205,6 +207,13 @@ impl PendingOffer {
             offered,
             remote: remote_media(offer, audio),
             ptime: audio.ptime(),
+            fmtps: audio
+                .attr_values("fmtp")
+                .filter_map(|v| {
+                    let (pt, params) = v.split_once(' ')?;
+                    Some((pt.trim().parse().ok()?, params.trim().to_owned()))
+                })
+                .collect(),
         })
     }
 }

@@ -208,3 +208,25 @@ fn offer_without_common_codec_is_refused() {
             .contains("offered [PCMU/8000, PCMA/8000, telephone-event/8000]")
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn translation_never_panics(
+        port in 0u16..=u16::MAX,
+        fmts in proptest::collection::vec(0u8..=127, 1..8),
+        attrs in proptest::collection::vec("(rtpmap|fmtp|rtcp|ptime|sendonly|inactive):[ -~]{0,20}", 0..8),
+        conn in "(IN IP4 [0-9.]{1,15}|IN IP6 [0-9a-f:]{2,20}|[ -~]{0,10})",
+    ) {
+        let fmts: Vec<String> = fmts.iter().map(u8::to_string).collect();
+        let mut text = format!("v=0\r\nc={conn}\r\nm=audio {port} RTP/AVP {}\r\n", fmts.join(" "));
+        for a in &attrs {
+            text.push_str(&format!("a={a}\r\n"));
+        }
+        let sdp = Sdp::parse(&text).unwrap();
+        if let Ok(out) = rtp_offer(&sdp, &SIP, local(), &mut Origin::new(1)) {
+            let _ = accept_answer(&sdp, &out.pending);
+            let _ = rtp_answer(&out.pending, &out.pending.offerer, Direction::SendRecv, local(), &mut Origin::new(2));
+            proptest::prop_assert!(Sdp::parse(&out.sdp.to_string()).is_ok());
+        }
+    }
+}
