@@ -12,11 +12,13 @@ mod dtmf;
 mod echo;
 mod latch;
 mod out_stream;
+mod rtcp_report;
 mod stats;
 
 pub use echo::Echo;
 pub use latch::{Latch, LatchPolicy, LatchVerdict};
 pub use out_stream::OutStream;
+pub use rtcp_report::{MIN_INTERVAL, RtcpReporter, ntp_from_unix};
 pub use stats::StreamStats;
 
 use std::time::Instant;

@@ -59,6 +59,11 @@ impl OutStream {
         (self.packets, self.octets)
     }
 
+    /// The incoming SSRC currently relayed into this stream.
+    pub fn source(&self) -> Option<u32> {
+        self.source
+    }
+
     /// The last (seq, ts) sent.
     pub fn last_sent(&self) -> Option<(u16, u32)> {
         self.last.map(|s| (s.seq, s.ts))
