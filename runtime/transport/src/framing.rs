@@ -95,7 +95,8 @@ impl StreamFramer {
                 return Ok(None);
             }
             let from = self.scanned.saturating_sub(CRLFCRLF.len() - 1);
-            let Some(pos) = find(&self.buf[from..], CRLFCRLF).map(|p| p + from) else {
+            let tail = self.buf.get(from..).unwrap_or_default();
+            let Some(pos) = find(tail, CRLFCRLF).map(|p| p + from) else {
                 self.scanned = self.buf.len();
                 if self.buf.len() > self.max_message {
                     return Err(FramingError::HeaderTooLarge {
@@ -110,7 +111,7 @@ impl StreamFramer {
                     limit: self.max_message,
                 });
             }
-            let body = content_length(&self.buf[..pos])?;
+            let body = content_length(self.buf.get(..pos).unwrap_or_default())?;
             let total = header_len.saturating_add(body);
             if total > self.max_message {
                 return Err(FramingError::MessageTooLarge {

@@ -46,6 +46,7 @@ pub mod tls;
 mod transports;
 mod udp;
 mod ws;
+mod ws_handshake;
 
 pub use config::{Limits, ListenerConfig, WsConfig};
 pub use error::{BindError, SendError};
