@@ -1,5 +1,6 @@
 //! A running sbcctl host: the transports bound for every interface of a plan and the SIP core.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,8 +71,13 @@ impl Host {
             }
         }
         let (command_tx, command_rx) = mpsc::channel(64);
+        let addrs: HashMap<String, SocketAddr> = bound
+            .iter()
+            .map(|l| (l.name().to_owned(), l.local_addr()))
+            .collect();
         let core = SipCore::new(
             &plan,
+            &addrs,
             transports.clone(),
             &options.node,
             options.txn,

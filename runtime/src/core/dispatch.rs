@@ -2,18 +2,19 @@
 
 use std::time::Instant;
 
-use sbcctl_sip::{Method, Request, Response};
+use sbcctl_sip::{Method, Request, Response, TxnId};
 use tracing::debug;
 
-use super::SipCore;
 use super::dest::Dest;
 use super::reply::{ALLOW, SUPPORTED, add, reply};
+use super::{Registrar, SipCore};
 
 impl SipCore {
     /// Answers a new server transaction's request; `None` when the answer is not final yet.
     pub(super) fn on_request(
         &mut self,
         now: Instant,
+        txn: TxnId,
         req: &Request,
         from: &Dest,
     ) -> Option<Response> {
@@ -38,7 +39,7 @@ impl SipCore {
 
         match method {
             Method::Options => Some(self.options(req)),
-            Method::Register => Some(self.register(now, req, from)),
+            Method::Register => self.register(now, txn, req, from),
             Method::Cancel => {
                 // The INVITE it names would be ours to cancel; calls come with the B2BUA.
                 Some(reply(req, 481, "Call/Transaction Does Not Exist", rng))
@@ -79,21 +80,51 @@ impl SipCore {
         resp
     }
 
-    fn register(&mut self, now: Instant, req: &Request, from: &Dest) -> Response {
+    fn register(
+        &mut self,
+        now: Instant,
+        txn: TxnId,
+        req: &Request,
+        from: &Dest,
+    ) -> Option<Response> {
         if let Some(resp) = max_forwards_exhausted(req, &mut self.rng) {
-            return resp;
+            return Some(resp);
         }
+        let rng = &mut self.rng;
         match self.registrar_by_interface.get(&*from.interface).copied() {
-            Some(i) => match self.registrars.get_mut(i) {
-                Some(r) => r.handle(now, req, from, &mut self.rng, &mut self.counters.register),
-                None => reply(req, 500, "Server Internal Error", &mut self.rng),
-            },
-            None => reply(
+            Some(Registrar::Local(i)) => {
+                let r = self.registrars.get_mut(i)?;
+                Some(r.handle(now, req, from, rng, &mut self.counters.register))
+            }
+            Some(Registrar::Forward(i)) => {
+                let f = self.forwarders.get_mut(i)?;
+                let relayed = match f.relay(now, req, from, rng) {
+                    Ok(r) => r,
+                    Err(resp) => return Some(resp),
+                };
+                let reliable = relayed.dest.kind.is_reliable();
+                match self
+                    .txn
+                    .send_request(now, relayed.request, relayed.dest, reliable)
+                {
+                    Ok(client) => {
+                        f.started(client, txn, relayed.pending);
+                        None
+                    }
+                    Err(e) => Some(reply(
+                        req,
+                        500,
+                        &format!("Server Internal Error ({e})"),
+                        rng,
+                    )),
+                }
+            }
+            None => Some(reply(
                 req,
                 403,
                 "Forbidden (no registrar on this interface)",
-                &mut self.rng,
-            ),
+                rng,
+            )),
         }
     }
 }

@@ -7,11 +7,14 @@
 
 mod dest;
 mod dispatch;
+mod forward;
 mod register;
 mod reply;
 mod via;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
@@ -47,20 +50,32 @@ pub struct Counters {
     pub register: RegisterCounts,
 }
 
+/// The registrar of a users peer.
+#[derive(Clone, Copy, Debug)]
+enum Registrar {
+    Local(usize),
+    Forward(usize),
+}
+
 pub struct SipCore {
     transports: Transports,
     txn: TransactionLayer<Dest>,
-    /// Users peers in local mode, by interface name.
+    /// Users peers in local mode.
     registrars: Vec<register::UsersRegistrar>,
-    registrar_by_interface: HashMap<String, usize>,
+    /// Users peers in forward mode.
+    forwarders: Vec<forward::Forwarder>,
+    /// Which users peer answers REGISTERs arriving on an interface.
+    registrar_by_interface: HashMap<String, Registrar>,
     limiter: RateLimiter,
     rng: StdRng,
     counters: Counters,
 }
 
 impl SipCore {
+    /// `bound` holds each interface's bound address (the plan may ask for port 0).
     pub fn new(
         plan: &Plan,
+        bound: &HashMap<String, SocketAddr>,
         transports: Transports,
         node: &str,
         txn: TxnConfig,
@@ -68,30 +83,59 @@ impl SipCore {
     ) -> SipCore {
         let mut rng = StdRng::from_os_rng();
         let mut registrars = Vec::new();
+        let mut forwarders = Vec::new();
         let mut registrar_by_interface = HashMap::new();
         for peer in &plan.peers {
             let PeerKind::Users(users) = &peer.kind else {
                 continue;
             };
-            let Registration::Local(local) = &users.registration else {
+            let Some(interface) = plan.interface(users.interface) else {
                 continue;
             };
-            let mut secret = [0u8; 32];
-            rng.fill_bytes(&mut secret);
-            if let Some(interface) = plan.interface(users.interface) {
-                registrar_by_interface
-                    .entry(interface.name.clone())
-                    .or_insert(registrars.len());
+            match &users.registration {
+                Registration::Local(local) => {
+                    let mut secret = [0u8; 32];
+                    rng.fill_bytes(&mut secret);
+                    registrar_by_interface
+                        .entry(interface.name.clone())
+                        .or_insert(Registrar::Local(registrars.len()));
+                    registrars.push(register::UsersRegistrar::new(
+                        &peer.name, local, node, secret, now,
+                    ));
+                }
+                Registration::Forward { server } => {
+                    let Some(PeerKind::Server(server)) = plan.peer(*server).map(|p| &p.kind) else {
+                        continue;
+                    };
+                    let Some(up_iface) = plan.interface(server.interface) else {
+                        continue;
+                    };
+                    let Some(proxy) = server.proxies.iter().min_by_key(|p| p.priority) else {
+                        continue;
+                    };
+                    let Some(sbc_addr) = bound.get(&up_iface.name).copied() else {
+                        continue;
+                    };
+                    registrar_by_interface
+                        .entry(interface.name.clone())
+                        .or_insert(Registrar::Forward(forwarders.len()));
+                    forwarders.push(forward::Forwarder::new(
+                        &peer.name,
+                        Arc::from(up_iface.name.as_str()),
+                        crate::listeners::kind(up_iface.transport),
+                        proxy.address,
+                        sbc_addr,
+                    ));
+                }
+                Registration::None => {}
             }
-            registrars.push(register::UsersRegistrar::new(
-                &peer.name, local, node, secret, now,
-            ));
         }
         let limiter = RateLimiter::new(plan.limits.requests_per_ip_per_s, 100_000);
         SipCore {
             transports,
             txn: TransactionLayer::new(txn),
             registrars,
+            forwarders,
             registrar_by_interface,
             limiter,
             rng,
@@ -152,6 +196,7 @@ impl SipCore {
 
     fn on_timer(&mut self, now: Instant) {
         self.txn.handle_timeout(now);
+        self.drain_events(now);
         for r in &mut self.registrars {
             if let Ok(gone) = r.bindings.expire(now) {
                 for b in gone {
@@ -166,6 +211,9 @@ impl SipCore {
             TransportEvent::Message(inbound) => self.on_message(now, inbound),
             TransportEvent::FlowOpened(_) => {}
             TransportEvent::FlowClosed(info) => {
+                for f in &mut self.forwarders {
+                    f.flow_closed(FlowRef(info.flow.0));
+                }
                 for r in &mut self.registrars {
                     let n = r.flow_closed(FlowRef(info.flow.0));
                     if n > 0 {
@@ -231,18 +279,52 @@ impl SipCore {
         while let Some(event) = self.txn.poll_event() {
             match event {
                 Event::Request { txn, request, from } => {
-                    if let Some(resp) = self.on_request(now, &request, &from)
+                    if let Some(resp) = self.on_request(now, txn, &request, &from)
                         && let Err(e) = self.txn.send_response(now, txn, &resp)
                     {
                         warn!(error = %e, "response refused by the transaction layer");
                     }
                 }
                 Event::Ack { .. } | Event::StrayResponse { .. } => {}
-                Event::Response { .. }
-                | Event::Timeout { .. }
-                | Event::TransportError { .. }
-                | Event::Terminated { .. } => {}
+                Event::Response { txn, response } => {
+                    let waiting = self.forwarders.iter_mut().find(|f| f.is_waiting_for(txn));
+                    if let Some(f) = waiting
+                        && let Some((server, resp)) =
+                            f.on_response(now, txn, &response, &mut self.rng)
+                    {
+                        self.answer(now, server, &resp);
+                    }
+                }
+                Event::Timeout { txn } => self.upstream_failed(
+                    now,
+                    txn,
+                    408,
+                    "Request Timeout (the registrar did not answer)",
+                ),
+                Event::TransportError { txn } => self.upstream_failed(
+                    now,
+                    txn,
+                    503,
+                    "Service Unavailable (the registrar cannot be reached)",
+                ),
+                Event::Terminated { .. } => {}
             }
+        }
+    }
+
+    fn answer(&mut self, now: Instant, server: sbcctl_sip::TxnId, resp: &sbcctl_sip::Response) {
+        if let Err(e) = self.txn.send_response(now, server, resp) {
+            debug!(error = %e, "answer refused by the transaction layer");
+        }
+    }
+
+    fn upstream_failed(&mut self, now: Instant, txn: sbcctl_sip::TxnId, code: u16, reason: &str) {
+        let failed = self.forwarders.iter_mut().find(|f| f.is_waiting_for(txn));
+        if let Some(f) = failed
+            && let Some((server, resp)) = f.on_failure(txn, code, reason, &mut self.rng)
+        {
+            warn!(peer = %f.peer_name, code, "forwarded REGISTER failed");
+            self.answer(now, server, &resp);
         }
     }
 
@@ -254,11 +336,26 @@ impl SipCore {
     }
 
     fn send(&mut self, to: &Dest, bytes: bytes::Bytes) {
-        match self.transports.send(to.flow, bytes) {
+        let Some(flow) = to.flow else {
+            // Outbound to a peer address: opening a flow may wait (a TCP connect), so it runs
+            // beside the core; a failure shows up as the transaction's timeout.
+            let (transports, to) = (self.transports.clone(), to.clone());
+            self.counters.messages_out += 1;
+            tokio::spawn(async move {
+                if let Err(e) = transports
+                    .send_to(&to.interface, to.kind, to.remote, bytes)
+                    .await
+                {
+                    debug!(interface = %to.interface, remote = %to.remote, error = %e, "send to peer failed");
+                }
+            });
+            return;
+        };
+        match self.transports.send(flow, bytes) {
             Ok(()) => self.counters.messages_out += 1,
             Err(e) => {
                 self.counters.send_failures += 1;
-                debug!(flow = to.flow.0, remote = %to.remote, error = %e, "send failed");
+                debug!(flow = flow.0, remote = %to.remote, error = %e, "send failed");
             }
         }
     }
@@ -277,6 +374,11 @@ impl SipCore {
                     aors: r.bindings.aors(),
                     bindings: r.bindings.total(),
                 })
+                .chain(self.forwarders.iter().map(|f| UsersStatus {
+                    peer: f.peer_name.clone(),
+                    aors: 0,
+                    bindings: f.entries(),
+                }))
                 .collect(),
         }
     }

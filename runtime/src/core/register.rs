@@ -203,30 +203,8 @@ fn register_request(req: &Request, aor: &str, from: &Dest) -> Result<RegisterReq
     let bad = |e: sbcctl_sip::HeaderError| format!("Bad Request ({e})");
     let call_id = req.headers.call_id().map_err(bad)?;
     let cseq = req.headers.cseq().map_err(bad)?;
-    let contacts = req.headers.contacts().map_err(bad)?;
+    let contacts = contact_set(req)?;
     let expires_header = req.headers.expires().map_err(bad)?;
-    let mut star = false;
-    let mut list = Vec::with_capacity(contacts.len());
-    for c in contacts {
-        match c {
-            Contact::Star => star = true,
-            Contact::Addr(a) => {
-                let invalid_host = match &a.uri.host {
-                    Some(Host::Domain(d)) => is_invalid_host(d),
-                    _ => false,
-                };
-                list.push(ContactInput {
-                    uri: a.uri.to_string(),
-                    expires_param: a.expires(),
-                    q: a.q().map(|m| f32::from(m) / 1000.0),
-                    instance: a.params.get("+sip.instance").flatten().map(str::to_owned),
-                    reg_id: a.reg_id(),
-                    invalid_host,
-                });
-            }
-        }
-    }
-    let contacts = ContactSet::from_parts(star, list).map_err(|e| e.reason().to_owned())?;
     let path = req
         .headers
         .get_all("Path")
@@ -238,7 +216,7 @@ fn register_request(req: &Request, aor: &str, from: &Dest) -> Result<RegisterReq
         cseq: cseq.seq,
         contacts,
         expires_header,
-        flow: Some(FlowRef(from.flow.0)),
+        flow: from.flow.map(|f| FlowRef(f.0)),
         flow_bound: from.kind.is_reliable(),
         received: Some(from.remote),
         user_agent: req
@@ -248,6 +226,30 @@ fn register_request(req: &Request, aor: &str, from: &Dest) -> Result<RegisterReq
             .map(|v| v.into_owned()),
         path,
     })
+}
+
+/// The Contact header values as the registrar's input (`*` alone, or a list).
+pub(super) fn contact_set(req: &Request) -> Result<ContactSet, String> {
+    let contacts = req
+        .headers
+        .contacts()
+        .map_err(|e| format!("Bad Request ({e})"))?;
+    let mut star = false;
+    let mut list = Vec::with_capacity(contacts.len());
+    for c in contacts {
+        match c {
+            Contact::Star => star = true,
+            Contact::Addr(a) => list.push(ContactInput {
+                uri: a.uri.to_string(),
+                expires_param: a.expires(),
+                q: a.q().map(|m| f32::from(m) / 1000.0),
+                instance: a.params.get("+sip.instance").flatten().map(str::to_owned),
+                reg_id: a.reg_id(),
+                invalid_host: matches!(&a.uri.host, Some(Host::Domain(d)) if is_invalid_host(d)),
+            }),
+        }
+    }
+    ContactSet::from_parts(star, list).map_err(|e| e.reason().to_owned())
 }
 
 /// RFC 7616 §3.4.6: the digest `uri` names the Request-URI (compared as parsed URIs, so

@@ -1,0 +1,271 @@
+//! Forward-mode registration end to end: a browser registers over WebSocket, the SBC relays to
+//! an upstream registrar played by this test over UDP, which challenges and then accepts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sbcctl_compiler::source::SourceFile;
+use sbcctl_compiler::{Options, compile};
+use sbcctl_load::sip::{Registration, Response};
+use sbcctl_load::ws::{self, Target};
+use sbcctl_runtime::{Host, HostOptions};
+use sbcctl_sip::{Message, Request, parse};
+use tokio::net::UdpSocket;
+
+fn spec(upstream: std::net::SocketAddr) -> String {
+    format!(
+        r#"
+version: 1
+interfaces:
+  browsers: {{ transport: ws, listen: 127.0.0.1:0, websocket: {{ allowed_origins: ["*"] }} }}
+  lan: {{ transport: udp, listen: 127.0.0.1:0 }}
+media_realms:
+  web: {{ listen: 127.0.0.1, ports: 40000-40999 }}
+  lan: {{ listen: 127.0.0.1, ports: 41000-41999 }}
+profiles:
+  webrtc: {{ media: webrtc, codecs: [opus, pcmu] }}
+  sip: {{ media: rtp, codecs: [pcmu] }}
+peers:
+  phones:
+    users:
+      interface: browsers
+      realm: web
+      profile: webrtc
+      registration: {{ forward: {{ server: pbx }} }}
+  pbx:
+    server:
+      interface: lan
+      realm: lan
+      profile: sip
+      proxies: [{{ address: "{upstream}" }}]
+routes:
+  - {{ name: out, from: phones, to: {{ peer: pbx }} }}
+  - {{ name: in, from: pbx, to: {{ registered: phones }} }}
+limits: {{ requests_per_ip_per_s: 10000 }}
+"#
+    )
+}
+
+async fn upstream_receive(socket: &UdpSocket) -> (Request, std::net::SocketAddr) {
+    let mut buf = vec![0u8; 65536];
+    let (n, from) = tokio::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
+        .await
+        .expect("the SBC relays in time")
+        .expect("recv");
+    match parse(&buf[..n]) {
+        Ok(Message::Request(r)) => (r, from),
+        other => panic!("upstream expected a request, got {other:?}"),
+    }
+}
+
+fn answer(req: &Request, status: &str, extra: &str) -> String {
+    let mut out = format!("SIP/2.0 {status}\r\n");
+    for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
+        for h in req.headers.get_all(name) {
+            out.push_str(&format!(
+                "{name}: {}\r\n",
+                String::from_utf8_lossy(h.raw_value())
+            ));
+        }
+    }
+    out.push_str(extra);
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out
+}
+
+#[tokio::test]
+async fn register_is_relayed_challenge_passes_through_and_binding_maps_back() {
+    let upstream = UdpSocket::bind("127.0.0.1:0").await.expect("bind upstream");
+    let file = SourceFile::new(
+        "forward.yaml",
+        ".",
+        spec(upstream.local_addr().expect("addr")),
+    );
+    let output = compile(&file, Options { pure: true });
+    let messages: Vec<&str> = output
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    let plan = output
+        .plan
+        .unwrap_or_else(|| panic!("spec does not compile: {messages:?}"));
+    let host = Host::start(Arc::new(plan), HostOptions::default())
+        .await
+        .expect("host");
+    let lan = host.local_addr("lan").expect("lan");
+    let target = Target::parse(
+        &format!("ws://{}/", host.local_addr("browsers").expect("ws")),
+        None,
+    )
+    .expect("url");
+    let mut browser = ws::connect(&target).await.expect("upgrade");
+    let mut reg = Registration::new(
+        "alice".into(),
+        "pbx-secret",
+        "pbx.test",
+        "WS",
+        "k2j4.invalid".into(),
+        300,
+    );
+
+    // 1. First REGISTER: relayed; the upstream challenges; the browser sees that challenge.
+    ws::send(&mut browser, &reg.request(None))
+        .await
+        .expect("send");
+    let (first, sbc) = upstream_receive(&upstream).await;
+    assert_eq!(
+        sbc, lan,
+        "relayed from the SBC's address on the server peer's interface"
+    );
+    let vias = first.headers.vias().expect("vias");
+    assert_eq!(vias.len(), 1, "the browser's Via stays on the browser side");
+    assert!(
+        !first.to_bytes().windows(8).any(|w| w == b".invalid"),
+        "no browser address upstream"
+    );
+    let contact = first.headers.contacts().expect("contact");
+    let upstream_contact = contact[0].to_string();
+    assert!(
+        upstream_contact.contains(&lan.to_string()),
+        "{upstream_contact}"
+    );
+    let challenge = r#"WWW-Authenticate: Digest realm="pbx.test", nonce="upstream-nonce-1", qop="auth", algorithm=MD5"#;
+    upstream
+        .send_to(
+            answer(&first, "401 Unauthorized", &format!("{challenge}\r\n")).as_bytes(),
+            sbc,
+        )
+        .await
+        .expect("send");
+    let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut browser))
+        .await
+        .expect("in time")
+        .expect("frame");
+    let challenged = Response::parse(&bytes).expect("response");
+    assert_eq!(challenged.status, 401);
+    let offered: Vec<&str> = challenged.headers("www-authenticate").collect();
+    assert_eq!(
+        offered,
+        vec![&challenge["WWW-Authenticate: ".len()..]],
+        "the upstream's challenge, unchanged"
+    );
+
+    // 2. The browser answers; the credentials reach the upstream untouched; it accepts.
+    let chosen = reg.choose(&challenged).expect("challenge");
+    let authorized = reg.request(Some(&chosen));
+    ws::send(&mut browser, &authorized).await.expect("send");
+    let (second, _) = upstream_receive(&upstream).await;
+    let sent_auth = authorized
+        .lines()
+        .find(|l| l.starts_with("Authorization:"))
+        .expect("auth line");
+    let got_auth = second
+        .headers
+        .get("Authorization")
+        .map(|h| String::from_utf8_lossy(h.raw_value()).into_owned());
+    assert_eq!(
+        got_auth.as_deref(),
+        Some(sent_auth["Authorization: ".len()..].trim())
+    );
+    assert_eq!(
+        second.headers.contacts().expect("contact")[0].to_string(),
+        upstream_contact,
+        "same token on the retry"
+    );
+    let registered = format!(
+        "Contact: {};expires=300\r\n",
+        upstream_contact.split(';').next().unwrap_or_default()
+    );
+    upstream
+        .send_to(answer(&second, "200 OK", &registered).as_bytes(), sbc)
+        .await
+        .expect("send");
+    let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut browser))
+        .await
+        .expect("in time")
+        .expect("frame");
+    let ok = Response::parse(&bytes).expect("response");
+    assert_eq!(ok.status, 200);
+    let contacts: Vec<&str> = ok.headers("contact").collect();
+    assert_eq!(contacts.len(), 1);
+    assert!(
+        contacts[0].contains("k2j4.invalid") && contacts[0].contains("expires=300"),
+        "the browser's own Contact back: {contacts:?}"
+    );
+    let status = host.status().await.expect("status");
+    assert_eq!(
+        status
+            .core
+            .users
+            .iter()
+            .find(|u| u.peer == "phones")
+            .map(|u| u.bindings),
+        Some(1)
+    );
+
+    // 3. The connection closes: the mapping goes with it.
+    drop(browser);
+    let mut left = 1;
+    for _ in 0..100 {
+        let status = host.status().await.expect("status");
+        left = status
+            .core
+            .users
+            .iter()
+            .find(|u| u.peer == "phones")
+            .map(|u| u.bindings)
+            .unwrap_or(0);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, 0);
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn silent_upstream_gives_the_browser_a_timeout_not_silence() {
+    let upstream = UdpSocket::bind("127.0.0.1:0").await.expect("bind upstream");
+    let file = SourceFile::new(
+        "forward.yaml",
+        ".",
+        spec(upstream.local_addr().expect("addr")),
+    );
+    let plan = compile(&file, Options { pure: true })
+        .plan
+        .expect("compiles");
+    let options = HostOptions {
+        txn: sbcctl_sip::TxnConfig {
+            t1: Duration::from_millis(10),
+            ..sbcctl_sip::TxnConfig::default()
+        },
+        ..HostOptions::default()
+    };
+    let host = Host::start(Arc::new(plan), options).await.expect("host");
+    let target = Target::parse(
+        &format!("ws://{}/", host.local_addr("browsers").expect("ws")),
+        None,
+    )
+    .expect("url");
+    let mut browser = ws::connect(&target).await.expect("upgrade");
+    let mut reg = Registration::new(
+        "alice".into(),
+        "x",
+        "pbx.test",
+        "WS",
+        "k2j4.invalid".into(),
+        300,
+    );
+    ws::send(&mut browser, &reg.request(None))
+        .await
+        .expect("send");
+    // Timer F is 64·T1 = 640 ms here; the upstream never answers.
+    let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut browser))
+        .await
+        .expect("in time")
+        .expect("frame");
+    assert_eq!(Response::parse(&bytes).map(|r| r.status), Some(408));
+    host.shutdown().await;
+}
