@@ -12,7 +12,7 @@ if ! command -v sipp >/dev/null; then
   apt-get install -y sip-tester
 fi
 
-sbcctl=target/debug/sbcctl
+sbcctl=${CARGO_TARGET_DIR:-target}/debug/sbcctl
 [ -x "$sbcctl" ] || cargo build -p sbcctl
 
 pids=()
