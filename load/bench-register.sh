@@ -71,6 +71,17 @@ trap cleanup EXIT
 
 wait_port() { for _ in $(seq 1 100); do ss -ltn | grep -q ":$1 " && return 0; sleep 0.1; done; echo "port $1 not listening" >&2; return 1; }
 
+sipp_register() { # name port: SIPp's own REGISTER + auth + un-REGISTER + auth scenario, 20,000 times
+  command -v sipp >/dev/null || return 0
+  local start=$SECONDS
+  sipp "127.0.0.1:$2" -sf interop/sipp/register-auth.xml -s user1 -au user1 -ap secret -i 127.0.0.1 -p 5097 \
+    -r "${SIPP_RATE:-4000}" -l 2000 -m 20000 -timeout 60s -nostdin >"$out/$1-sipp.out" 2>&1 || true
+  local ok failed
+  ok=$(grep -E '^ +Successful call' "$out/$1-sipp.out" | awk '{print $NF}')
+  failed=$(grep -E '^ +Failed call' "$out/$1-sipp.out" | awk '{print $NF}')
+  echo "$1 sipp-udp register+unregister (4 transactions each): ok=${ok:-?} failed=${failed:-?} in $((SECONDS - start)) s at -r ${SIPP_RATE:-4000}/s"
+}
+
 run_ws() { # name url
   local name=$1 url=$2
   for c in 1 50 500; do
@@ -86,6 +97,7 @@ wait_port 8091
 run_ws sbcctl ws://127.0.0.1:8091/
 "$sipload" udp-register --target 127.0.0.1:5093 --agents 50 --users 1000 --user-prefix user --password secret --domain 127.0.0.1 \
   --duration "$DURATION" 2>>"$out/sbcctl-errors.log" | sed 's/^/sbcctl /'
+sipp_register sbcctl 5093
 # Open loop at OPEN_RATE registrations/s (set it near half the closed-loop rate at 50 connections):
 # the latency a user sees when the server is not saturated.
 "$sipload" ws-register --url ws://127.0.0.1:8091/ --connections 50 --users 1000 --user-prefix user --password secret \
@@ -102,6 +114,7 @@ if command -v kamailio >/dev/null; then
   run_ws kamailio ws://127.0.0.1:8070/
   "$sipload" udp-register --target 127.0.0.1:5070 --agents 50 --users 1000 --user-prefix user --password secret --domain 127.0.0.1 \
     --duration "$DURATION" 2>>"$out/kamailio-errors.log" | sed 's/^/kamailio /'
+  sipp_register kamailio 5070
   "$sipload" ws-register --url ws://127.0.0.1:8070/ --connections 50 --users 1000 --user-prefix user --password secret \
     --domain 127.0.0.1 --duration "$DURATION" --rate "${OPEN_RATE:-10000}" 2>>"$out/kamailio-errors.log" | sed 's/^/kamailio /'
   kam_pids=$(pgrep -d, -f 'kamailio -f load/reference' || true)

@@ -57,7 +57,6 @@ async fn serve(plan: Plan, node: String) -> anyhow::Result<ExitCode> {
     let host = match Host::start(plan.clone(), options).await {
         Ok(h) => h,
         Err(e) => {
-            tracing::error!("cannot start: {e}");
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
