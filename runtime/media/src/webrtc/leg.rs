@@ -140,8 +140,8 @@ impl WebRtcLeg {
             cc.add_config(f.pt.into(), None, codec, clock, channels, params);
         }
         let mut rtc = cfg.build(now);
-        let cand =
-            Candidate::host(config.local_addr, "udp").map_err(|e| LegError::Sdp(e.to_string()))?;
+        let cand = Candidate::host(config.local_addr, "udp")
+            .map_err(|e| LegError::Candidate(e.to_string()))?;
         rtc.add_local_candidate(cand);
         Ok(Self {
             rtc,

@@ -33,6 +33,9 @@ pub enum LegError {
     /// No offer of ours is waiting for an answer.
     #[error("no pending offer")]
     NoPendingOffer,
+    /// The local candidate address is not usable (unspecified, multicast...).
+    #[error("unusable candidate address: {0}")]
+    Candidate(String),
     /// The DTLS certificate could not be created.
     #[error("could not create the DTLS certificate")]
     Certificate,

@@ -592,3 +592,36 @@ fn browser_to_rtp_relay_with_dtmf_clock_rescale() {
     );
     assert_eq!(b.got.iter().map(|g| g.0).collect::<Vec<_>>(), [0, 110]);
 }
+
+#[test]
+fn unusable_candidate_and_bad_offer_are_errors() {
+    let now = Instant::now();
+    let bad = LegConfig {
+        local_addr: "0.0.0.0:5000".parse().unwrap(),
+        codecs: vec![Format {
+            pt: 0,
+            codec: Codec::Pcmu,
+        }],
+        cert: new_dtls_cert().unwrap(),
+    };
+    assert!(matches!(
+        WebRtcLeg::new(now, bad),
+        Err(LegError::Candidate(_))
+    ));
+    let mut leg = WebRtcLeg::new(
+        now,
+        leg_config(vec![Format {
+            pt: 0,
+            codec: Codec::Pcmu,
+        }]),
+    )
+    .unwrap();
+    // A SIP peer's RTP/AVP offer is not a WebRTC offer.
+    let pbx = include_str!("../../tests/fixtures/pbx_offer.sdp");
+    assert!(matches!(leg.accept_offer(pbx), Err(LegError::Sdp(_))));
+    assert!(matches!(leg.accept_offer("garbage"), Err(LegError::Sdp(_))));
+    assert!(matches!(
+        leg.send_rtp(now, 0, 1, 1, false, &[0]),
+        Err(LegError::NotNegotiated)
+    ));
+}

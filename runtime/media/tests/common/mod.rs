@@ -1,4 +1,4 @@
-//! Shared helpers for the integration tests.
+//! Shared code for the integration tests: snapshot location, fixtures, redaction.
 #![allow(dead_code)]
 
 use std::net::IpAddr;
