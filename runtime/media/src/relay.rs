@@ -129,5 +129,36 @@ impl RelayDirection {
     }
 }
 
+/// Relays an RTCP compound packet from leg A to leg B of an RTP↔RTP call
+/// (RFC 3550 §7.2 translator): copies it into `out` and rewrites SSRCs so B
+/// sees the SSRCs it knows: A's own SSRC becomes the SSRC we send to B as,
+/// and reports about our stream toward A name B's real SSRC. `a_to_b` and
+/// `b_to_a` are the call's two directions. Sequence numbers are kept 1:1 for
+/// a single source, so report blocks stay meaningful.
+pub fn relay_rtcp(
+    datagram: &[u8],
+    out: &mut [u8],
+    a_to_b: &RelayDirection,
+    b_to_a: &RelayDirection,
+) -> Result<usize, crate::rtcp::RtcpError> {
+    let buf = out
+        .get_mut(..datagram.len())
+        .ok_or(crate::rtcp::RtcpError::BufferTooSmall)?;
+    buf.copy_from_slice(datagram);
+    let a_src = a_to_b.out.source();
+    let b_src = b_to_a.out.source();
+    let (to_b, to_a) = (a_to_b.out.ssrc(), b_to_a.out.ssrc());
+    crate::rtcp::rewrite_ssrcs(buf, |s| {
+        if Some(s) == a_src {
+            to_b
+        } else if s == to_a {
+            b_src.unwrap_or(s)
+        } else {
+            s
+        }
+    })?;
+    Ok(datagram.len())
+}
+
 #[cfg(test)]
 mod tests;

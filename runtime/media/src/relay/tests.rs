@@ -195,3 +195,53 @@ fn echo_returns_packets_with_own_ssrc_and_continuity() {
     let v = rtp::parse(&out[..n]).unwrap();
     assert_eq!((v.header.seq, v.header.ts), (101, 1760));
 }
+
+#[test]
+fn rtcp_relayed_with_each_legs_ssrcs() {
+    use crate::rtcp::{ReportBlock, SenderInfo, packets, write_report};
+    let t0 = Instant::now();
+    let (_, pbx) = legs();
+    let mut a_to_b = RelayDirection::new(PtMap::between(&pbx, &pbx), 0xb0b0);
+    let mut b_to_a = RelayDirection::new(PtMap::between(&pbx, &pbx), 0xa0a0);
+    let mut out = [0u8; 1500];
+    // A sends as 0x1111, B as 0x2222.
+    a_to_b
+        .relay_datagram(t0, &pkt(0, 1, 160, 0x1111, &[0; 160]), &mut out)
+        .unwrap();
+    b_to_a
+        .relay_datagram(t0, &pkt(0, 1, 160, 0x2222, &[0; 160]), &mut out)
+        .unwrap();
+    // A's SR reports on the stream it receives from us (SSRC 0xa0a0).
+    let mut sr = [0u8; 128];
+    let block = ReportBlock {
+        ssrc: 0xa0a0,
+        ..Default::default()
+    };
+    let n = write_report(
+        &mut sr,
+        0x1111,
+        Some(SenderInfo::default()),
+        Some(block),
+        "a",
+    )
+    .unwrap();
+    let m = relay_rtcp(&sr[..n], &mut out, &a_to_b, &b_to_a).unwrap();
+    let p: Vec<_> = packets(&out[..m]).map(Result::unwrap).collect();
+    assert_eq!(
+        &p[0].bytes[4..8],
+        &0xb0b0u32.to_be_bytes(),
+        "sender is our SSRC toward B"
+    );
+    assert_eq!(
+        &p[0].bytes[28..32],
+        &0x2222u32.to_be_bytes(),
+        "block names B's stream"
+    );
+    assert_eq!(
+        &p[1].bytes[4..8],
+        &0xb0b0u32.to_be_bytes(),
+        "SDES chunk too"
+    );
+    assert!(relay_rtcp(&sr[..n], &mut [0u8; 8], &a_to_b, &b_to_a).is_err());
+    assert!(relay_rtcp(&[0x80, 200, 0, 9], &mut out, &a_to_b, &b_to_a).is_err());
+}
