@@ -22,8 +22,8 @@ export const CHROMIUM_ARGS = Object.freeze([
 
 /**
  * Launches Chromium with a fresh profile directory. Returns `{ context, page, close }`; `close`
- * shuts the browser and removes the profile. `consoleLog` collects the page's console lines so a
- * failing test can print them.
+ * shuts the browser and removes the profile. `consoleLog` collects every tab's console lines
+ * (printed to stderr as they come with SBC_DEBUG=1).
  */
 export async function launch() {
   const profile = await mkdtemp(join(tmpdir(), 'sbcctl-chromium-'));
@@ -42,8 +42,13 @@ export async function launch() {
   }
   const page = context.pages()[0] || (await context.newPage());
   const consoleLog = [];
-  page.on('console', (m) => consoleLog.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => consoleLog.push(`[pageerror] ${e.message}`));
+  const log = (line) => {
+    consoleLog.push(line);
+    if (config.debug) process.stderr.write(`${line}\n`);
+  };
+  // Every tab of the context, including the ones tests open later.
+  context.on('console', (m) => log(`[console.${m.type()}] ${m.text()}`));
+  context.on('weberror', (e) => log(`[pageerror] ${e.error().message}`));
   const close = async () => {
     await context.close().catch(() => {});
     await rm(profile, { recursive: true, force: true });

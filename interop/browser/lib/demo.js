@@ -22,6 +22,7 @@ export function pageUrl(base, params = {}) {
   const all = { ...params };
   if (config.wsUrl && all.ws === undefined) all.ws = config.wsUrl;
   if (config.domain && all.domain === undefined) all.domain = config.domain;
+  if (config.debug) all.debug = 1;
   for (const [k, v] of Object.entries(all)) {
     if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
   }

@@ -39,6 +39,8 @@ export const config = Object.freeze({
    * the SIPp command from interop/run.sh. The media test for that direction needs it.
    */
   inboundCallCmd: env.SBC_INBOUND_CALL_CMD || '',
+  /** SBC_DEBUG=1: the page logs SIP (`?debug=1`) and the harness prints the page's console. */
+  debug: flag('SBC_DEBUG'),
   /** Where screenshots go (relative paths are from the repository root). */
   artifacts: resolve(REPO_ROOT, env.SBC_ARTIFACTS || 'target/interop'),
   /** Chromium from Debian's package. */
