@@ -88,6 +88,21 @@ describe('demo page signalling', { timeout: 4 * TIMEOUTS.test }, () => {
     await p.click('#disconnect-btn');
   });
 
+  test('click-to-call with the SBC unreachable shows a plain message', { timeout: TIMEOUTS.test }, async () => {
+    const port = await closedPort();
+    const ws = `ws://127.0.0.1:${port}/`;
+    const p = await freshPage();
+    await openDemo(p, pageUrl(site.base, { ws, mode: 'click-to-call', to: 'echo' }));
+    assert.equal(await p.isVisible('#c2c-btn'), true);
+    await p.click('#c2c-btn');
+    await waitForDemo(p, 'the disconnect', () => window.sbcDemo.connection === 'disconnected', TIMEOUTS.register);
+    assert.match(await messageText(p), /Cannot reach the SBC/);
+    assert.equal(await p.isDisabled('#c2c-btn'), true, 'no second attempt while the first is pending');
+    const state = await demoState(p);
+    assert.equal(state.registered, false);
+    assert.equal(state.registration, 'off', 'click-to-call never registers');
+  });
+
   test('a denied microphone shows a plain message and sends no INVITE', { timeout: TIMEOUTS.test }, async () => {
     const p = await freshPage();
     // The fake-UI flag grants every permission, so deny it the way a user's "Block" does.

@@ -203,7 +203,7 @@ function updateButtons() {
     b.disabled = !established;
   });
   const c2c = $('c2c-btn');
-  c2c.textContent = active ? '✕ Hang up' : '📞 Call now';
+  c2c.textContent = active ? 'Hang up' : 'Call now';
   c2c.classList.toggle('btn-hangup', active);
   c2c.classList.toggle('btn-call', !active);
 }
@@ -280,13 +280,17 @@ function whenConnected(fn) {
   }
   state.callState = 'calling';
   $('call-state').textContent = 'Connecting…';
+  // One attempt at a time: the button comes back when this one ends.
+  $('c2c-btn').disabled = true;
   const started = Date.now();
   const poll = setInterval(() => {
     if (state.connected) {
       clearInterval(poll);
+      $('c2c-btn').disabled = false;
       fn();
     } else if (Date.now() - started > 10000 || !phone.ua) {
       clearInterval(poll);
+      $('c2c-btn').disabled = false;
       state.callState = 'failed';
       $('call-state').textContent = CALL_LABELS.failed;
       if (!state.lastError) showError(`Cannot reach the SBC at ${opts.wsUrl}.`);
