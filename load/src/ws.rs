@@ -3,24 +3,37 @@
 //! The handshake is written by hand rather than through an HTTP client so that ten thousand idle
 //! connections cost the load generator one socket and one task each.
 
+use std::sync::Arc;
+
 use anyhow::{Context, bail};
 use fastwebsockets::{Frame, OpCode, Payload, Role, WebSocket};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Where to connect: `ws://host:port/path`.
+/// A plain or TLS byte stream under the WebSocket.
+pub trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
+pub type Stream = Box<dyn ByteStream>;
+
+/// The WebSocket type this client returns.
+pub type Socket = WebSocket<Stream>;
+
+/// Where to connect: `ws://host:port/path` or `wss://…` (then `tls` must be set).
 #[derive(Clone, Debug)]
 pub struct Target {
     pub host_port: String,
     pub path: String,
     pub origin: Option<String>,
+    /// For `wss://`: the client configuration (its trusted roots) and the name to verify.
+    pub tls: Option<(Arc<rustls::ClientConfig>, String)>,
 }
 
 impl Target {
     pub fn parse(url: &str, origin: Option<String>) -> anyhow::Result<Self> {
         let rest = url
             .strip_prefix("ws://")
-            .context("only ws:// URLs are supported")?;
+            .or_else(|| url.strip_prefix("wss://"))
+            .context("only ws:// and wss:// URLs are supported")?;
         let (host_port, path) = match rest.find('/') {
             Some(at) => (&rest[..at], &rest[at..]),
             None => (rest, "/"),
@@ -29,16 +42,35 @@ impl Target {
             host_port: host_port.to_string(),
             path: path.to_string(),
             origin,
+            tls: None,
         })
+    }
+
+    /// Connects over TLS, trusting `config`'s roots and verifying `server_name`.
+    pub fn with_tls(mut self, config: Arc<rustls::ClientConfig>, server_name: &str) -> Self {
+        self.tls = Some((config, server_name.to_owned()));
+        self
     }
 }
 
 /// Connects and upgrades; fails unless the server answers 101 with the `sip` subprotocol.
-pub async fn connect(target: &Target) -> anyhow::Result<WebSocket<TcpStream>> {
-    let mut stream = TcpStream::connect(&target.host_port)
+pub async fn connect(target: &Target) -> anyhow::Result<Socket> {
+    let tcp = TcpStream::connect(&target.host_port)
         .await
         .with_context(|| format!("connect {}", target.host_port))?;
-    stream.set_nodelay(true)?;
+    tcp.set_nodelay(true)?;
+    let mut stream: Stream = match &target.tls {
+        None => Box::new(tcp),
+        Some((config, name)) => {
+            let name = rustls::pki_types::ServerName::try_from(name.clone())
+                .with_context(|| format!("bad TLS server name {name:?}"))?;
+            let tls = tokio_rustls::TlsConnector::from(config.clone())
+                .connect(name, tcp)
+                .await
+                .context("TLS handshake")?;
+            Box::new(tls)
+        }
+    };
     let mut request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n",
@@ -91,14 +123,14 @@ pub async fn connect(target: &Target) -> anyhow::Result<WebSocket<TcpStream>> {
 }
 
 /// Sends one SIP message as a text frame.
-pub async fn send(ws: &mut WebSocket<TcpStream>, message: &str) -> anyhow::Result<()> {
+pub async fn send(ws: &mut Socket, message: &str) -> anyhow::Result<()> {
     ws.write_frame(Frame::text(Payload::Borrowed(message.as_bytes())))
         .await?;
     Ok(())
 }
 
 /// Reads the next SIP message (text or binary frame), skipping control frames.
-pub async fn recv(ws: &mut WebSocket<TcpStream>) -> anyhow::Result<Vec<u8>> {
+pub async fn recv(ws: &mut Socket) -> anyhow::Result<Vec<u8>> {
     loop {
         let frame = ws.read_frame().await?;
         match frame.opcode {

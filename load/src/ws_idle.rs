@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use fastwebsockets::{Frame, Payload, WebSocket};
-use tokio::net::TcpStream;
+use fastwebsockets::{Frame, Payload};
 use tokio::sync::Barrier;
 use tokio::time::timeout;
 
@@ -162,7 +161,7 @@ async fn hold(
 }
 
 async fn register(
-    socket: &mut WebSocket<TcpStream>,
+    socket: &mut ws::Socket,
     reg: &mut Registration,
     limit: Duration,
 ) -> anyhow::Result<()> {

@@ -144,7 +144,7 @@ async fn worker(
 }
 
 async fn register_once(
-    socket: &mut fastwebsockets::WebSocket<tokio::net::TcpStream>,
+    socket: &mut ws::Socket,
     reg: &mut Registration,
     limit: Duration,
 ) -> anyhow::Result<()> {

@@ -88,10 +88,7 @@ fn ws_registration(user: &str, password: &str) -> Registration {
     Registration::new(user.into(), password, "sbc.test", "WS", via, 600)
 }
 
-async fn exchange(
-    socket: &mut fastwebsockets::WebSocket<tokio::net::TcpStream>,
-    message: &str,
-) -> (u16, Vec<u8>) {
+async fn exchange(socket: &mut ws::Socket, message: &str) -> (u16, Vec<u8>) {
     ws::send(socket, message).await.expect("send");
     let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(socket))
         .await
