@@ -104,6 +104,12 @@ fn parse_diagnostic(file: &Arc<SourceFile>, e: &ParseError) -> Diagnostic {
             .label(e.span, "not allowed here")
             .help(help);
     }
+    if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return Diagnostic::new(Code::DuplicateName, file, format!("duplicate name `{key}`"))
+            .label(e.span, "defined again here")
+            .help("every key of a mapping must be unique; rename or merge the entries");
+    }
     let lower = msg.to_ascii_lowercase();
     let (code, label) = if lower.contains("duplicate") {
         (Code::DuplicateName, "defined again here")

@@ -85,3 +85,14 @@ fn unknown_key_suggests_the_closest() {
         .unwrap_or_default();
     assert!(help.starts_with("did you mean `limits`?"), "{help}");
 }
+
+#[test]
+fn duplicate_mapping_key_is_a_duplicate_name() {
+    let text = "version: 1\ninterfaces:\n  lan: { transport: udp, listen: 127.0.0.1:5060 }\n  lan: { transport: udp, listen: 127.0.0.1:5061 }\n";
+    let file = sbcctl_compiler::source::SourceFile::new("dup.yaml", "", text);
+    let out = sbcctl_compiler::compile(&file, sbcctl_compiler::Options { pure: true });
+    let d = out.diagnostics.first().expect("one diagnostic");
+    assert_eq!(d.code, Code::DuplicateName);
+    assert_eq!(d.message, "duplicate name `lan`");
+    assert_eq!(d.position(), (4, 3));
+}

@@ -97,3 +97,76 @@ fn example_diffs() {
         assert!(diff(&p, &p).is_empty(), "{name}");
     }
 }
+
+#[test]
+fn manipulation_table_selects_by_direction_peer_method_and_headers() {
+    use sbcctl_compiler::plan::Direction;
+    use sbcctl_compiler::route_table::ManipulationTable;
+
+    let plan = common::plan(&path("webrtc-to-pbx"));
+    let table = ManipulationTable::build(&plan).expect("table");
+    let pbx = plan.peer_by_name("pbx").expect("pbx peer");
+    let web = plan.peer_by_name("web-phones").expect("web peer");
+    let names = |ids: Vec<sbcctl_compiler::plan::ManipulationId>| -> Vec<String> {
+        ids.into_iter()
+            .filter_map(|id| plan.manipulation(id).map(|m| m.name.clone()))
+            .collect()
+    };
+    let egress: Vec<_> = table
+        .applicable(Direction::Egress, pbx, "INVITE", &[])
+        .collect();
+    assert_eq!(names(egress), ["e164-for-pbx"]);
+    let bye: Vec<_> = table
+        .applicable(Direction::Egress, pbx, "BYE", &[])
+        .collect();
+    assert!(bye.is_empty());
+    let to_web: Vec<_> = table
+        .applicable(Direction::Egress, web, "INVITE", &[])
+        .collect();
+    assert!(to_web.is_empty());
+    let tagged = [("x-caller-name", "Reception")];
+    let ingress: Vec<_> = table
+        .applicable(Direction::Ingress, pbx, "INVITE", &tagged)
+        .collect();
+    assert_eq!(names(ingress.clone()), ["caller-name-from-pbx"]);
+    let untagged: Vec<_> = table
+        .applicable(Direction::Ingress, pbx, "INVITE", &[])
+        .collect();
+    assert!(untagged.is_empty());
+    let id = ingress.first().copied().expect("one rule");
+    let re = table.regex(id, 0).expect("regex_replace pattern compiled");
+    assert_eq!(re.replace("0301234", "+49$1"), "+49301234");
+}
+
+#[test]
+fn route_table_routes_the_quickstart() {
+    use sbcctl_compiler::plan::Destination;
+    use sbcctl_compiler::route_table::{RouteQuery, RouteTable};
+
+    let plan = common::plan(&path("quickstart"));
+    let table = RouteTable::build(&plan).expect("table");
+    let web = plan.peer_by_name("web-users");
+    let sip = plan.peer_by_name("sip-peer");
+    let route = |source, user: &str| {
+        let q = RouteQuery {
+            source,
+            method: "INVITE",
+            request_user: user,
+            request_host: "127.0.0.1",
+            from_user: "alice",
+            to_user: user,
+            headers: &[],
+        };
+        table
+            .lookup(&q)
+            .and_then(|id| plan.route(id))
+            .map(|r| r.name.as_str())
+    };
+    assert_eq!(route(web, "echo"), Some("echo-test"));
+    assert_eq!(route(web, "600"), Some("echo-600"));
+    assert_eq!(route(web, "+15551234"), Some("web-to-sip-peer"));
+    assert_eq!(route(sip, "alice"), Some("sip-peer-to-web"));
+    assert_eq!(route(web, "carol"), Some("not-found"));
+    let last = plan.routes.last().map(|r| &r.to);
+    assert!(matches!(last, Some(Destination::Reject { code: 404, .. })));
+}

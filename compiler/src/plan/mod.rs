@@ -66,14 +66,19 @@ impl Plan {
     /// sha256 (hex) of the canonical JSON with `hash` blanked.
     pub fn content_hash(&self) -> String {
         let mut copy = self.clone();
-        copy.hash = String::new();
-        let digest = Sha256::digest(copy.to_canonical_json().as_bytes());
-        hex::encode(digest)
+        copy.seal();
+        copy.hash
     }
 
-    /// Sets `hash` from the content; called once by the compiler after lowering.
+    /// Sets `hash` from the content; called once by the compiler after lowering. Streams the
+    /// canonical JSON into the hasher instead of building the string.
     pub fn seal(&mut self) {
-        self.hash = self.content_hash();
+        self.hash.clear();
+        let mut w = HashWriter(Sha256::new());
+        // Writing plain data into a hasher cannot fail.
+        let _ = serde_json::to_writer_pretty(&mut w, &*self);
+        w.0.update(b"\n");
+        self.hash = hex::encode(w.0.finalize());
     }
 
     /// Parses a plan file and checks its version and hash.
@@ -121,5 +126,18 @@ impl Plan {
             .iter()
             .position(|p| p.name == name)
             .map(|i| PeerId(i as u32))
+    }
+}
+
+/// `io::Write` into a sha256 state.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
