@@ -224,6 +224,18 @@ pub fn lower(ctx: &Ctx<'_>) -> Option<Plan> {
                             .clamp(min, max.max(min));
                         Registration::Local(LocalRegistrar {
                             realm: l.realm.clone().unwrap_or_else(|| name.value.clone()),
+                            digest_algorithms: match &l.digest_algorithms {
+                                Some(list) if !list.is_empty() => {
+                                    let mut seen = Vec::with_capacity(list.len());
+                                    for a in list {
+                                        if !seen.contains(a) {
+                                            seen.push(*a);
+                                        }
+                                    }
+                                    seen
+                                }
+                                _ => vec![DigestAlgorithm::Sha256, DigestAlgorithm::Md5],
+                            },
                             users,
                             expires: Expires { min, max, default },
                         })

@@ -127,8 +127,8 @@ async fn websocket_register_with_md5_then_sha256() {
         let offered: Vec<&str> = response.headers("www-authenticate").collect();
         assert_eq!(offered.len(), 2, "one challenge per algorithm: {offered:?}");
         assert!(
-            offered[0].contains("algorithm=MD5"),
-            "MD5 first for browser stacks: {offered:?}"
+            offered[0].contains("algorithm=SHA-256") && offered[1].contains("algorithm=MD5"),
+            "SHA-256 first (RFC 8760), MD5 last for browser stacks that keep the last: {offered:?}"
         );
         let challenge = reg.choose(&response).expect("a usable challenge");
         let (status, ok) = exchange(&mut socket, &reg.request(Some(&challenge))).await;

@@ -254,9 +254,31 @@ pub enum Registration {
 pub struct LocalRegistrar {
     /// Digest realm (RFC 8760 §2); defaults to the peer name.
     pub realm: String,
+    /// Challenges offered, in this order (default SHA-256 then MD5).
+    pub digest_algorithms: Vec<DigestAlgorithm>,
     /// Sorted by name.
     pub users: Vec<User>,
     pub expires: Expires,
+}
+
+/// A digest algorithm (RFC 7616, RFC 8760).
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DigestAlgorithm {
+    Sha256,
+    Md5,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]

@@ -2,6 +2,8 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+use crate::plan::DigestAlgorithm;
 use serde_saphyr::Spanned;
 
 /// One peer; the key says its kind: `{ users: {...} }`, `{ server: {...} }` or `{ echo: {} }`.
@@ -63,6 +65,12 @@ pub struct LocalSpec {
     pub users_file: Option<Spanned<String>>,
     #[serde(default)]
     pub expires: Option<ExpiresSpec>,
+    /// Digest algorithms offered, one challenge each, in this order; default `[sha256, md5]`
+    /// (RFC 8760 order). Browser stacks (JsSIP, SIP.js) keep only the last challenge and know
+    /// only MD5, so MD5 must be last for them; clients that take the first challenge they see
+    /// and know only MD5 (SIPp, some desk phones) need `[md5]`.
+    #[serde(default)]
+    pub digest_algorithms: Option<Vec<DigestAlgorithm>>,
 }
 
 /// A user; give `password`, or `ha1_md5` and/or `ha1_sha256` (hex of H(user:realm:password)).

@@ -1,13 +1,13 @@
 // Demo configuration: the one place to change what the page uses by default.
 //
 // The quickstart (examples/quickstart.yaml) defines the demo user `alice` with password
-// `alice` and the built-in `echo` number. Every value here can be overridden in the page's
+// `alice-demo-password` and the built-in `echo` number. Every value here can be overridden in the page's
 // settings panel, and some by query parameters (see README.md).
 export const DEMO_DEFAULTS = Object.freeze({
   /** SIP user (the user part of the address of record). */
   user: 'alice',
   /** Digest password of that user. */
-  password: 'alice',
+  password: 'alice-demo-password',
   /** Display name sent in From. */
   displayName: 'Alice (demo)',
   /** Number dialled when the dial field is left empty, and the click-to-call target. */

@@ -21,7 +21,7 @@ test('defaults are the quickstart demo account', () => {
     debug: false,
   });
   assert.equal(DEMO_DEFAULTS.user, 'alice');
-  assert.equal(DEMO_DEFAULTS.password, 'alice');
+  assert.equal(DEMO_DEFAULTS.password, 'alice-demo-password');
 });
 
 test('query parameters override the defaults', () => {

@@ -19,7 +19,7 @@ export const config = Object.freeze({
   wsUrl: env.SBC_WS_URL || '',
   /** Demo credentials (the quickstart's alice/alice by default). */
   user: env.SBC_USER || 'alice',
-  password: env.SBC_PASSWORD || 'alice',
+  password: env.SBC_PASSWORD || 'alice-demo-password',
   /** The SIP domain, when it is not the WebSocket URL's host. */
   domain: env.SBC_DOMAIN || '',
   /** A number that does not exist on the SBC (expects 404). */

@@ -47,9 +47,16 @@ impl UsersRegistrar {
         now: Instant,
     ) -> Self {
         let mut config = ChallengerConfig::new(local.realm.clone());
-        // MD5 first: browser SIP stacks (JsSIP, SIP.js) answer only the first challenge and only
-        // know MD5; RFC 8760 clients still find SHA-256 in the second one.
-        config.algorithms = vec![Algorithm::Md5, Algorithm::Sha256];
+        // The plan's order (default SHA-256 then MD5, RFC 8760 §2.4). JsSIP and SIP.js keep only
+        // the last WWW-Authenticate they receive and know only MD5, so MD5 goes last for them.
+        config.algorithms = local
+            .digest_algorithms
+            .iter()
+            .map(|a| match a {
+                plan::DigestAlgorithm::Sha256 => Algorithm::Sha256,
+                plan::DigestAlgorithm::Md5 => Algorithm::Md5,
+            })
+            .collect();
         let users = local
             .users
             .iter()
