@@ -76,7 +76,7 @@ impl Host {
             .map(|l| (l.name().to_owned(), l.local_addr()))
             .collect();
         let core = SipCore::new(
-            &plan,
+            plan.clone(),
             &addrs,
             transports.clone(),
             &options.node,

@@ -27,6 +27,10 @@ pub fn check(ctx: &mut Ctx<'_>, diags: &mut Diagnostics) {
     for (name, iface) in &spec.interfaces {
         let transport = iface.transport.value;
         if let Some(addr) = address(ctx, diags, &iface.listen) {
+            if addr.port() == 0 {
+                // Port 0 asks the OS for a free port: such listeners never collide.
+                continue;
+            }
             let key = (addr, socket_kind(transport));
             if let Some((first, other)) = bound.get(&key) {
                 diags.push(

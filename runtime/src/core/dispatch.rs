@@ -2,8 +2,10 @@
 
 use std::time::Instant;
 
+use sbcctl_compiler::plan::Destination;
+use sbcctl_compiler::route_table::RouteQuery;
 use sbcctl_sip::{Method, Request, Response, TxnId};
-use tracing::debug;
+use tracing::{debug, info};
 
 use super::dest::Dest;
 use super::reply::{ALLOW, SUPPORTED, add, reply};
@@ -48,13 +50,7 @@ impl SipCore {
                 if let Some(resp) = max_forwards_exhausted(req, rng) {
                     return Some(resp);
                 }
-                debug!(remote = %from.remote, "INVITE refused: calls are not enabled in this build");
-                Some(reply(
-                    req,
-                    501,
-                    "Not Implemented (calls are not enabled in this build)",
-                    rng,
-                ))
+                Some(self.invite(now, req, from))
             }
             Method::Bye
             | Method::Info
@@ -67,6 +63,83 @@ impl SipCore {
                 let mut resp = reply(req, 405, "Method Not Allowed", rng);
                 add(&mut resp, "Allow", ALLOW);
                 Some(resp)
+            }
+        }
+    }
+
+    /// A new call: who sends it (authenticated when it comes from users), then the routes.
+    /// Calls themselves (the B2BUA) are not wired yet, so a route to a peer answers 501; a
+    /// route that rejects, or no route at all, answers as the plan says.
+    fn invite(&mut self, now: Instant, req: &Request, from: &Dest) -> Response {
+        let Some(source) = self.sources.classify(from) else {
+            info!(interface = %from.interface, remote = %from.remote, "INVITE from an unknown source refused");
+            return reply(req, 403, "Forbidden (unknown source)", &mut self.rng);
+        };
+        if let Some(i) = source.authenticate_with {
+            let Some(r) = self.registrars.get_mut(i) else {
+                return reply(req, 500, "Server Internal Error", &mut self.rng);
+            };
+            if let Err(resp) = r.authenticate_call(now, req, &mut self.rng) {
+                return resp;
+            }
+        }
+        let uri = req.uri().ok();
+        let to = req.headers.to().ok();
+        let from_hdr = req.headers.from().ok();
+        let headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .filter_map(|h| {
+                let name = String::from_utf8_lossy(h.name()).into_owned();
+                h.value_str().map(|v| (name, v.into_owned()))
+            })
+            .collect();
+        let header_refs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let host = uri
+            .as_ref()
+            .and_then(|u| u.host.as_ref())
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let query = RouteQuery {
+            source: Some(source.peer),
+            method: req.method().as_str(),
+            request_user: uri.as_ref().and_then(|u| u.user.as_deref()).unwrap_or(""),
+            request_host: &host,
+            from_user: from_hdr
+                .as_ref()
+                .and_then(|f| f.uri.user.as_deref())
+                .unwrap_or(""),
+            to_user: to
+                .as_ref()
+                .and_then(|t| t.uri.user.as_deref())
+                .unwrap_or(""),
+            headers: &header_refs,
+        };
+        let Some(table) = &self.routes else {
+            return reply(
+                req,
+                500,
+                "Server Internal Error (no route table)",
+                &mut self.rng,
+            );
+        };
+        let route = table.lookup(&query).and_then(|id| self.plan.route(id));
+        match route.map(|r| (&r.name, &r.to)) {
+            None => reply(req, 404, "Not Found", &mut self.rng),
+            Some((_, Destination::Reject { code, reason })) => {
+                reply(req, *code, reason, &mut self.rng)
+            }
+            Some((name, _)) => {
+                debug!(route = %name, remote = %from.remote, "INVITE routed; calls are not enabled in this build");
+                reply(
+                    req,
+                    501,
+                    "Not Implemented (calls are not enabled in this build)",
+                    &mut self.rng,
+                )
             }
         }
     }

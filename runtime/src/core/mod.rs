@@ -10,6 +10,7 @@ mod dispatch;
 mod forward;
 mod register;
 mod reply;
+mod sources;
 mod via;
 
 use std::collections::HashMap;
@@ -19,7 +20,8 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use sbcctl_compiler::plan::{PeerKind, Plan, Registration};
+use sbcctl_compiler::plan::{PeerId, PeerKind, Plan, Registration};
+use sbcctl_compiler::route_table::RouteTable;
 use sbcctl_registrar::bindings::FlowRef;
 use sbcctl_sip::{Event, Message, TransactionLayer, TxnConfig, parse_bytes};
 use sbcctl_transport::{Inbound, TransportEvent, Transports};
@@ -58,6 +60,10 @@ enum Registrar {
 }
 
 pub struct SipCore {
+    /// The plan this core runs; every new transaction reads it.
+    plan: Arc<Plan>,
+    routes: Option<RouteTable>,
+    sources: sources::Sources,
     transports: Transports,
     txn: TransactionLayer<Dest>,
     /// Users peers in local mode.
@@ -74,7 +80,7 @@ pub struct SipCore {
 impl SipCore {
     /// `bound` holds each interface's bound address (the plan may ask for port 0).
     pub fn new(
-        plan: &Plan,
+        plan: Arc<Plan>,
         bound: &HashMap<String, SocketAddr>,
         transports: Transports,
         node: &str,
@@ -85,7 +91,8 @@ impl SipCore {
         let mut registrars = Vec::new();
         let mut forwarders = Vec::new();
         let mut registrar_by_interface = HashMap::new();
-        for peer in &plan.peers {
+        let mut local_index: HashMap<PeerId, usize> = HashMap::new();
+        for (peer_index, peer) in plan.peers.iter().enumerate() {
             let PeerKind::Users(users) = &peer.kind else {
                 continue;
             };
@@ -99,6 +106,7 @@ impl SipCore {
                     registrar_by_interface
                         .entry(interface.name.clone())
                         .or_insert(Registrar::Local(registrars.len()));
+                    local_index.insert(PeerId(peer_index as u32), registrars.len());
                     registrars.push(register::UsersRegistrar::new(
                         &peer.name, local, node, secret, now,
                     ));
@@ -131,7 +139,19 @@ impl SipCore {
             }
         }
         let limiter = RateLimiter::new(plan.limits.requests_per_ip_per_s, 100_000);
+        let sources = sources::Sources::new(&plan, |peer| local_index.get(&peer).copied());
+        // The compiler checked every regex; a plan edited by hand may still carry a bad one.
+        let routes = match RouteTable::build(&plan) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                warn!(error = %e, "route table cannot be built: new calls get 500");
+                None
+            }
+        };
         SipCore {
+            plan,
+            routes,
+            sources,
             transports,
             txn: TransactionLayer::new(txn),
             registrars,

@@ -196,6 +196,48 @@ impl UsersRegistrar {
         }
     }
 
+    /// Authenticates a call from one of this peer's users (RFC 3261 §22.3: 407 with
+    /// Proxy-Authenticate). `Ok` carries the user name; `Err` the answer to send instead.
+    pub fn authenticate_call(
+        &mut self,
+        now: Instant,
+        req: &Request,
+        rng: &mut StdRng,
+    ) -> Result<String, Response> {
+        let credentials: Vec<String> = req
+            .headers
+            .get_all("Proxy-Authorization")
+            .filter_map(|h| h.value_str().map(|v| v.into_owned()))
+            .collect();
+        let values: Vec<&str> = credentials.iter().map(String::as_str).collect();
+        let method = req.method().as_str().to_owned();
+        match self.challenger.verify(now, &method, &values, &self.users) {
+            AuthOutcome::Ok { user, .. } => Ok(user),
+            AuthOutcome::Challenge { stale, .. } => {
+                let mut resp = reply(req, 407, "Proxy Authentication Required", rng);
+                for challenge in self.challenger.challenges(now, stale) {
+                    add(&mut resp, "Proxy-Authenticate", challenge);
+                }
+                Err(resp)
+            }
+            AuthOutcome::Forbidden { reason } => {
+                info!(peer = %self.peer_name, reason = reason.as_str(), "call refused");
+                Err(reply(
+                    req,
+                    403,
+                    &format!("Forbidden ({})", reason.as_str()),
+                    rng,
+                ))
+            }
+            AuthOutcome::Malformed(e) => Err(reply(
+                req,
+                400,
+                &format!("Bad Request (Proxy-Authorization: {e})"),
+                rng,
+            )),
+        }
+    }
+
     /// A connection closed: its bindings are gone.
     pub fn flow_closed(&mut self, flow: FlowRef) -> usize {
         self.bindings
