@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 out=target/interop
 mkdir -p "$out"
 
-if ! command -v sipp >/dev/null; then
+missing=()
+command -v sipp >/dev/null || missing+=(sip-tester)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   apt-get update
-  apt-get install -y sip-tester
+  apt-get install -y "${missing[@]}"
 fi
 
 sbcctl=${CARGO_TARGET_DIR:-target}/debug/sbcctl
@@ -44,5 +47,23 @@ if ! sipp 127.0.0.1:5062 -sf interop/sipp/register-auth.xml -s alice -au alice -
 fi
 grep -E 'Successful call|Failed call' "$out/sipp-register.out" | sed 's/  */ /g'
 passed=$((passed + 1))
+
+kill "${pids[-1]}" 2>/dev/null || true
+
+echo "--- Chromium + JsSIP: the demo page against the quickstart (register, wrong password, 404, failures)"
+npm --prefix interop ci --no-audit --no-fund
+npm --prefix examples/web ci --no-audit --no-fund
+npm --prefix examples/web run build
+npm --prefix examples/web test
+start_sbcctl examples/quickstart.yaml "$out/quickstart.log"
+if ! SBC_ARTIFACTS="$out" node --test --test-concurrency=1 interop/browser/signalling.test.js >"$out/browser-signalling.out" 2>&1; then
+  cat "$out/browser-signalling.out" | tail -60
+  tail -30 "$out/quickstart.log"
+  echo "interop: browser signalling failed" >&2
+  exit 1
+fi
+grep -E '^# (pass|fail)' "$out/browser-signalling.out"
+passed=$((passed + 1))
+kill "${pids[-1]}" 2>/dev/null || true
 
 echo "interop: $passed passed, 0 failed"
