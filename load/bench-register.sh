@@ -44,6 +44,7 @@ peers:
       registration:
         local:
           realm: 127.0.0.1
+          digest_algorithms: [md5]   # SIPp answers only the first challenge, only with MD5
           expires: { min: 60, max: 3600, default: 600 }
           users:
 $users

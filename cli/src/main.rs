@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: every SIP message allocates small strings (header views, responses), and glibc's
+/// allocator showed up as about an eighth of the host's CPU time under REGISTER load (measured:
+/// +10 to +17 % registrations/s over WebSocket).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "sbcctl",
