@@ -161,6 +161,11 @@ impl<A: Clone> ServerTxn<A> {
                 } else {
                     self.state = Completed;
                     self.timeout_at = Some(now + cfg.timeout());
+                    // Timer J only absorbs retransmissions, which the response bytes answer:
+                    // drop the parsed request now, so 32 s of completed transactions under
+                    // load cost a response each, not a request and a response.
+                    self.request.headers = crate::header::Headers::new();
+                    self.request.body = bytes::Bytes::new();
                 }
             }
             // RFC 6026 §8.7: the TU retransmits its 2xx through Accepted.
