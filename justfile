@@ -22,6 +22,7 @@ examples:
 # Regenerate the committed JSON Schema of the spec.
 schema:
     cargo run -q -p sbcctl -- schema > schemas/sbcctl.schema.json
+    cargo run -q -p sbcctl -- schema --markdown > docs/spec-reference.md
 
 # Accept new or changed insta snapshots (review them first: `git diff snapshots/`).
 snapshots:

@@ -37,7 +37,7 @@ enum Command {
     /// Show what changes between two specs or plans.
     Diff(cmd::diff::DiffArgs),
     /// Print the JSON Schema of the spec language.
-    Schema,
+    Schema(cmd::schema::SchemaArgs),
     /// Explain a diagnostic code, e.g. `sbcctl explain SBC005`.
     Explain(cmd::explain::ExplainArgs),
     /// Run the SBC from a spec or plan.
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Compile(a) => cmd::compile::run(a),
         Command::Diff(a) => cmd::diff::run(a),
-        Command::Schema => cmd::schema::run(),
+        Command::Schema(a) => cmd::schema::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Run(a) => cmd::run::run(a),
     };

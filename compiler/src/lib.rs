@@ -14,6 +14,7 @@ mod lower;
 pub mod plan;
 pub mod route_table;
 pub mod schema;
+pub mod schema_doc;
 pub mod source;
 pub mod spec;
 pub mod values;

@@ -32,3 +32,27 @@ fn schema_describes_the_sections() {
         Some(&serde_json::Value::Bool(false))
     );
 }
+
+/// The Markdown spec reference is generated from the same schema and committed beside it.
+#[test]
+fn committed_spec_reference_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/spec-reference.md");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    let generated = sbcctl_compiler::schema_doc::markdown();
+    assert!(
+        committed == generated,
+        "docs/spec-reference.md is stale: regenerate it with \
+         `cargo run -q -p sbcctl -- schema --markdown > docs/spec-reference.md` (or `just schema`)"
+    );
+    for section in [
+        "## InterfaceSpec",
+        "## LocalSpec",
+        "## RouteSpec",
+        "## ManipulationSpec",
+    ] {
+        assert!(
+            generated.contains(section),
+            "{section} missing from the reference"
+        );
+    }
+}
