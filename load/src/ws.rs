@@ -134,6 +134,12 @@ pub async fn recv(ws: &mut Socket) -> anyhow::Result<Vec<u8>> {
     loop {
         let frame = ws.read_frame().await?;
         match frame.opcode {
+            // A bare CRLF is a keep-alive pong (RFC 5626 §4.4.1), not a SIP message.
+            OpCode::Text | OpCode::Binary
+                if frame.payload.iter().all(|b| b.is_ascii_whitespace()) =>
+            {
+                continue;
+            }
             OpCode::Text | OpCode::Binary => return Ok(frame.payload.to_vec()),
             OpCode::Close => bail!("server closed the WebSocket"),
             _ => continue,
