@@ -1,14 +1,13 @@
 //! Forward-mode registration end to end: a browser registers over WebSocket, the SBC relays to
 //! an upstream registrar played by this test over UDP, which challenges and then accepts.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use sbcctl_compiler::source::SourceFile;
-use sbcctl_compiler::{Options, compile};
 use sbcctl_load::sip::{Registration, Response};
 use sbcctl_load::ws::{self, Target};
-use sbcctl_runtime::{Host, HostOptions};
+use sbcctl_runtime::HostOptions;
 use sbcctl_sip::{Message, Request, parse};
 use tokio::net::UdpSocket;
 
@@ -76,23 +75,7 @@ fn answer(req: &Request, status: &str, extra: &str) -> String {
 #[tokio::test]
 async fn register_is_relayed_challenge_passes_through_and_binding_maps_back() {
     let upstream = UdpSocket::bind("127.0.0.1:0").await.expect("bind upstream");
-    let file = SourceFile::new(
-        "forward.yaml",
-        ".",
-        spec(upstream.local_addr().expect("addr")),
-    );
-    let output = compile(&file, Options { pure: true });
-    let messages: Vec<&str> = output
-        .diagnostics
-        .iter()
-        .map(|d| d.message.as_str())
-        .collect();
-    let plan = output
-        .plan
-        .unwrap_or_else(|| panic!("spec does not compile: {messages:?}"));
-    let host = Host::start(Arc::new(plan), HostOptions::default())
-        .await
-        .expect("host");
+    let host = common::start(&spec(upstream.local_addr().expect("addr"))).await;
     let lan = host.local_addr("lan").expect("lan");
     let target = Target::parse(
         &format!("ws://{}/", host.local_addr("browsers").expect("ws")),
@@ -138,10 +121,7 @@ async fn register_is_relayed_challenge_passes_through_and_binding_maps_back() {
         )
         .await
         .expect("send");
-    let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut browser))
-        .await
-        .expect("in time")
-        .expect("frame");
+    let bytes = common::next_message(&mut browser).await;
     let challenged = Response::parse(&bytes).expect("response");
     assert_eq!(challenged.status, 401);
     let offered: Vec<&str> = challenged.headers("www-authenticate").collect();
@@ -181,10 +161,7 @@ async fn register_is_relayed_challenge_passes_through_and_binding_maps_back() {
         .send_to(answer(&second, "200 OK", &registered).as_bytes(), sbc)
         .await
         .expect("send");
-    let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut browser))
-        .await
-        .expect("in time")
-        .expect("frame");
+    let bytes = common::next_message(&mut browser).await;
     let ok = Response::parse(&bytes).expect("response");
     assert_eq!(ok.status, 200);
     let contacts: Vec<&str> = ok.headers("contact").collect();
@@ -206,36 +183,13 @@ async fn register_is_relayed_challenge_passes_through_and_binding_maps_back() {
 
     // 3. The connection closes: the mapping goes with it.
     drop(browser);
-    let mut left = 1;
-    for _ in 0..100 {
-        let status = host.status().await.expect("status");
-        left = status
-            .core
-            .users
-            .iter()
-            .find(|u| u.peer == "phones")
-            .map(|u| u.bindings)
-            .unwrap_or(0);
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(left, 0);
+    assert_eq!(common::wait_bindings(&host, "phones", 0).await, 0);
     host.shutdown().await;
 }
 
 #[tokio::test]
 async fn silent_upstream_gives_the_browser_a_timeout_not_silence() {
     let upstream = UdpSocket::bind("127.0.0.1:0").await.expect("bind upstream");
-    let file = SourceFile::new(
-        "forward.yaml",
-        ".",
-        spec(upstream.local_addr().expect("addr")),
-    );
-    let plan = compile(&file, Options { pure: true })
-        .plan
-        .expect("compiles");
     let options = HostOptions {
         txn: sbcctl_sip::TxnConfig {
             t1: Duration::from_millis(10),
@@ -243,7 +197,7 @@ async fn silent_upstream_gives_the_browser_a_timeout_not_silence() {
         },
         ..HostOptions::default()
     };
-    let host = Host::start(Arc::new(plan), options).await.expect("host");
+    let host = common::start_with(&spec(upstream.local_addr().expect("addr")), options).await;
     let target = Target::parse(
         &format!("ws://{}/", host.local_addr("browsers").expect("ws")),
         None,
@@ -262,10 +216,7 @@ async fn silent_upstream_gives_the_browser_a_timeout_not_silence() {
         .await
         .expect("send");
     // Timer F is 64·T1 = 640 ms here; the upstream never answers.
-    let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut browser))
-        .await
-        .expect("in time")
-        .expect("frame");
+    let bytes = common::next_message(&mut browser).await;
     assert_eq!(Response::parse(&bytes).map(|r| r.status), Some(408));
     host.shutdown().await;
 }

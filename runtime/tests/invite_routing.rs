@@ -2,14 +2,12 @@
 //! and the plan's routes decide (reject as configured, 404 without a route, 501 for routes to
 //! a peer until calls are wired).
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use sbcctl_compiler::source::SourceFile;
-use sbcctl_compiler::{Options, compile};
 use sbcctl_load::digest;
 use sbcctl_load::sip::Response;
-use sbcctl_runtime::{Host, HostOptions};
 use tokio::net::UdpSocket;
 
 const SPEC: &str = r#"
@@ -91,15 +89,7 @@ fn status(bytes: &[u8]) -> (u16, String) {
 
 #[tokio::test]
 async fn users_authenticate_and_routes_decide() {
-    let plan = compile(
-        &SourceFile::new("inv.yaml", ".", SPEC),
-        Options { pure: true },
-    )
-    .plan
-    .expect("compiles");
-    let host = Host::start(Arc::new(plan), HostOptions::default())
-        .await
-        .expect("host");
+    let host = common::start(SPEC).await;
     let sbc = host.local_addr("lan").expect("lan");
     let phone = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
     phone.connect(sbc).await.expect("connect");
@@ -159,15 +149,7 @@ async fn users_authenticate_and_routes_decide() {
 
 #[tokio::test]
 async fn server_peers_are_recognised_by_address_and_strangers_refused() {
-    let plan = compile(
-        &SourceFile::new("inv.yaml", ".", SPEC),
-        Options { pure: true },
-    )
-    .plan
-    .expect("compiles");
-    let host = Host::start(Arc::new(plan), HostOptions::default())
-        .await
-        .expect("host");
+    let host = common::start(SPEC).await;
     let sbc = host.local_addr("lan").expect("lan");
     // The PBX (127.0.0.2) needs no credentials; its route targets registered phones.
     let pbx = UdpSocket::bind("127.0.0.2:5099")

@@ -2,15 +2,14 @@
 //! clients registering with digest authentication (the client side is sipload's, written apart
 //! from the registrar so each checks the other).
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use sbcctl_compiler::source::SourceFile;
-use sbcctl_compiler::{Options, compile};
 use sbcctl_load::digest::Algorithm;
 use sbcctl_load::sip::{Registration, Response};
 use sbcctl_load::ws::{self, Target};
-use sbcctl_runtime::{Host, HostOptions};
+use sbcctl_runtime::Host;
 use tokio::net::UdpSocket;
 
 const SPEC: &str = r#"
@@ -63,19 +62,7 @@ limits: { requests_per_ip_per_s: 100000 }
 "#;
 
 async fn start() -> Host {
-    let file = SourceFile::new("test.yaml", ".", SPEC);
-    let output = compile(&file, Options { pure: true });
-    let messages: Vec<&str> = output
-        .diagnostics
-        .iter()
-        .map(|d| d.message.as_str())
-        .collect();
-    let plan = output
-        .plan
-        .unwrap_or_else(|| panic!("test spec does not compile: {messages:?}"));
-    Host::start(Arc::new(plan), HostOptions::default())
-        .await
-        .expect("host starts")
+    common::start(SPEC).await
 }
 
 fn target(host: &Host) -> Target {
@@ -89,11 +76,7 @@ fn ws_registration(user: &str, password: &str) -> Registration {
 }
 
 async fn exchange(socket: &mut ws::Socket, message: &str) -> (u16, Vec<u8>) {
-    ws::send(socket, message).await.expect("send");
-    let bytes = tokio::time::timeout(Duration::from_secs(5), ws::recv(socket))
-        .await
-        .expect("answer in time")
-        .expect("frame");
+    let bytes = common::exchange(socket, message).await;
     let status = Response::parse(&bytes)
         .map(|r| r.status)
         .expect("a SIP response");
@@ -101,14 +84,7 @@ async fn exchange(socket: &mut ws::Socket, message: &str) -> (u16, Vec<u8>) {
 }
 
 async fn bindings(host: &Host, peer: &str) -> usize {
-    let status = host.status().await.expect("status");
-    status
-        .core
-        .users
-        .iter()
-        .find(|u| u.peer == peer)
-        .map(|u| u.bindings)
-        .expect("peer in status")
+    common::bindings(host, peer).await
 }
 
 #[tokio::test]
@@ -219,14 +195,7 @@ async fn binding_disappears_when_its_websocket_closes() {
     );
     assert_eq!(bindings(&host, "web-users").await, 1);
     drop(socket);
-    let mut left = 1;
-    for _ in 0..100 {
-        left = bindings(&host, "web-users").await;
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let left = common::wait_bindings(&host, "web-users", 0).await;
     assert_eq!(left, 0, "the binding went with its connection");
     host.shutdown().await;
 }

@@ -1,8 +1,9 @@
 //! REGISTER over WSS end to end: a certificate made with rcgen, loaded by the compiler's host
 //! checks and the runtime, and a TLS WebSocket client that trusts exactly that certificate.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use sbcctl_compiler::source::SourceFile;
 use sbcctl_compiler::{Options, compile};
@@ -46,16 +47,7 @@ routes:
   - { name: loop, from: web-users, to: { registered: web-users } }
 "#;
     // Host checks on: the compiler reads and parses the certificate and key next to the spec.
-    let file = SourceFile::new("wss.yaml", dir.clone(), spec);
-    let output = compile(&file, Options { pure: false });
-    let messages: Vec<&str> = output
-        .diagnostics
-        .iter()
-        .map(|d| d.message.as_str())
-        .collect();
-    let plan = output
-        .plan
-        .unwrap_or_else(|| panic!("spec does not compile: {messages:?}"));
+    let plan = common::plan(spec, &dir, false);
     let host = Host::start(Arc::new(plan), HostOptions::default())
         .await
         .expect("host");
@@ -87,20 +79,14 @@ routes:
     ws::send(&mut socket, &reg.request(None))
         .await
         .expect("send");
-    let first = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut socket))
-        .await
-        .expect("in time")
-        .expect("frame");
+    let first = common::next_message(&mut socket).await;
     let challenge = reg
         .choose(&Response::parse(&first).expect("401"))
         .expect("challenge");
     ws::send(&mut socket, &reg.request(Some(&challenge)))
         .await
         .expect("send");
-    let ok = tokio::time::timeout(Duration::from_secs(5), ws::recv(&mut socket))
-        .await
-        .expect("in time")
-        .expect("frame");
+    let ok = common::next_message(&mut socket).await;
     assert_eq!(Response::parse(&ok).map(|r| r.status), Some(200));
     host.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
