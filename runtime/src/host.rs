@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use sbcctl_compiler::plan::Plan;
 use sbcctl_sip::TxnConfig;
 use sbcctl_transport::{BindError, ListenerHandle, Transports};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::core::{Command, SipCore};
 use crate::listeners::{self, ListenerError};
-use crate::status::{HostStatus, InterfaceStatus};
+use crate::status::{HostStatus, StatusHandle};
 
 /// Settings of a host that are not in the plan (they belong to the machine, not the config).
 #[derive(Debug, Clone)]
@@ -39,6 +39,8 @@ pub enum StartError {
     Listener(#[from] ListenerError),
     #[error(transparent)]
     Bind(#[from] BindError),
+    #[error("admin endpoint {listen}: {reason}")]
+    Admin { listen: SocketAddr, reason: String },
 }
 
 pub struct Host {
@@ -47,6 +49,8 @@ pub struct Host {
     listeners: Vec<ListenerHandle>,
     commands: mpsc::Sender<Command>,
     core: JoinHandle<()>,
+    status: StatusHandle,
+    admin: Option<(SocketAddr, JoinHandle<()>)>,
 }
 
 impl Host {
@@ -58,6 +62,11 @@ impl Host {
             .iter()
             .map(|iface| listeners::config(&plan, iface))
             .collect::<Result<Vec<_>, _>>()?;
+        // The admin token too: an unreadable token file refuses the plan before anything binds.
+        let admin_token = match &plan.admin {
+            Some(admin) => read_token(admin)?,
+            None => None,
+        };
         let (event_tx, event_rx) = mpsc::channel(16_384);
         let transports = Transports::new(event_tx);
         let mut bound = Vec::with_capacity(configs.len());
@@ -84,12 +93,39 @@ impl Host {
             Instant::now(),
         );
         let core = tokio::spawn(core.run(event_rx, command_rx));
+        let status = StatusHandle {
+            plan: plan.clone(),
+            commands: command_tx.clone(),
+            transports: transports.clone(),
+            listeners: bound
+                .iter()
+                .map(|l| (l.name().to_owned(), l.kind(), l.local_addr()))
+                .collect(),
+        };
+        let admin = match (&plan.admin, admin_token) {
+            (Some(admin), token) => {
+                match crate::admin::start(admin.listen, token, status.clone()).await {
+                    Ok(bound_admin) => Some(bound_admin),
+                    Err(e) => {
+                        core.abort();
+                        transports.shutdown();
+                        return Err(StartError::Admin {
+                            listen: admin.listen,
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+            }
+            (None, _) => None,
+        };
         Ok(Host {
             plan,
             transports,
             listeners: bound,
             commands: command_tx,
             core,
+            status,
+            admin,
         })
     }
 
@@ -106,28 +142,17 @@ impl Host {
     }
 
     pub async fn status(&self) -> Option<HostStatus> {
-        let (tx, rx) = oneshot::channel();
-        self.commands.send(Command::Status(tx)).await.ok()?;
-        let core = rx.await.ok()?;
-        let counts = self.transports.flow_counts();
-        let interfaces = self
-            .listeners
-            .iter()
-            .map(|l| InterfaceStatus {
-                name: l.name().to_owned(),
-                transport: format!("{:?}", l.kind()).to_lowercase(),
-                listen: l.local_addr().to_string(),
-                flows: counts
-                    .get(&(Arc::from(l.name()), l.kind()))
-                    .copied()
-                    .unwrap_or(0),
-            })
-            .collect();
-        Some(HostStatus {
-            plan_hash: self.plan.hash.clone(),
-            interfaces,
-            core,
-        })
+        self.status.status().await
+    }
+
+    /// A cloneable handle for status queries (the admin endpoint uses one).
+    pub fn status_handle(&self) -> StatusHandle {
+        self.status.clone()
+    }
+
+    /// The admin endpoint's bound address, when the plan has one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(addr, _)| *addr)
     }
 
     /// Stops accepting, closes every flow and stops the core.
@@ -138,8 +163,29 @@ impl Host {
         for l in &self.listeners {
             l.close_all();
         }
+        if let Some((_, task)) = &self.admin {
+            task.abort();
+        }
         let _ = self.commands.send(Command::Stop).await;
         let _ = tokio::time::timeout(Duration::from_secs(2), self.core).await;
         self.transports.shutdown();
     }
+}
+
+/// The bearer token from the admin section's token file (`None` without a file).
+fn read_token(admin: &sbcctl_compiler::plan::Admin) -> Result<Option<String>, StartError> {
+    let Some(path) = &admin.token_file else {
+        return Ok(None);
+    };
+    let failed = |reason: String| StartError::Admin {
+        listen: admin.listen,
+        reason,
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| failed(format!("cannot read token file {path}: {e}")))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(failed(format!("token file {path} is empty")));
+    }
+    Ok(Some(token.to_owned()))
 }

@@ -3,12 +3,14 @@
 //! [`Host`] binds the plan's interfaces through `sbcctl-transport` and runs the SIP core, which
 //! drives the sans-IO pieces (`sbcctl-sip` transactions, `sbcctl-registrar`) from one task.
 
+mod admin;
 mod core;
 mod host;
 mod listeners;
+mod metrics;
 mod ratelimit;
 mod status;
 
 pub use host::{Host, HostOptions, StartError};
 pub use listeners::ListenerError;
-pub use status::{CoreStatus, HostStatus, InterfaceStatus, UsersStatus};
+pub use status::{CoreStatus, HostStatus, InterfaceStatus, StatusHandle, UsersStatus};

@@ -33,3 +33,52 @@ pub struct UsersStatus {
     pub aors: usize,
     pub bindings: usize,
 }
+
+/// A cloneable way to ask a running host for its status (the admin endpoint holds one).
+#[derive(Clone)]
+pub struct StatusHandle {
+    pub(crate) plan: std::sync::Arc<sbcctl_compiler::plan::Plan>,
+    pub(crate) commands: tokio::sync::mpsc::Sender<crate::core::Command>,
+    pub(crate) transports: sbcctl_transport::Transports,
+    /// (name, transport, bound address) of every listener.
+    pub(crate) listeners: Vec<(
+        String,
+        sbcctl_transport::TransportKind,
+        std::net::SocketAddr,
+    )>,
+}
+
+impl StatusHandle {
+    pub fn plan(&self) -> &sbcctl_compiler::plan::Plan {
+        &self.plan
+    }
+
+    /// `None` when the SIP core is not running.
+    pub async fn status(&self) -> Option<HostStatus> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.commands
+            .send(crate::core::Command::Status(tx))
+            .await
+            .ok()?;
+        let core = rx.await.ok()?;
+        let counts = self.transports.flow_counts();
+        let interfaces = self
+            .listeners
+            .iter()
+            .map(|(name, kind, addr)| InterfaceStatus {
+                name: name.clone(),
+                transport: kind.via_token().to_ascii_lowercase(),
+                listen: addr.to_string(),
+                flows: counts
+                    .get(&(std::sync::Arc::from(name.as_str()), *kind))
+                    .copied()
+                    .unwrap_or(0),
+            })
+            .collect();
+        Some(HostStatus {
+            plan_hash: self.plan.hash.clone(),
+            interfaces,
+            core,
+        })
+    }
+}
