@@ -17,25 +17,33 @@ use crate::{FlowId, FlowInfo, Inbound, SendError, TransportEvent, TransportKind}
 /// How much to read at once.
 const READ_CHUNK: usize = 4096;
 
+/// The next accepted TCP connection of a listener, or `None` once the interface stops
+/// accepting. Accept errors (EMFILE and friends) back off instead of spinning.
+pub(crate) async fn next_connection(
+    iface: &Interface,
+    listener: &TcpListener,
+) -> Option<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    loop {
+        tokio::select! {
+            () = iface.accept.cancelled() => return None,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => return Some(a),
+                Err(e) => {
+                    tracing::warn!(interface = %iface.name, error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
 pub(crate) async fn accept_loop(shared: Arc<Shared>, iface: Arc<Interface>, listener: TcpListener) {
     let acceptor = iface
         .config
         .tls
         .clone()
         .map(tokio_rustls::TlsAcceptor::from);
-    loop {
-        let (tcp, remote) = tokio::select! {
-            () = iface.accept.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(interface = %iface.name, error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    while let Some((tcp, remote)) = next_connection(&iface, &listener).await {
         let slot = match iface.try_slot(remote.ip()) {
             Ok(slot) => slot,
             Err(refusal) => {

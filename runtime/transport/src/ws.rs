@@ -42,18 +42,7 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, iface: Arc<Interface>, list
         .tls
         .clone()
         .map(tokio_rustls::TlsAcceptor::from);
-    loop {
-        let (tcp, remote) = tokio::select! {
-            () = iface.accept.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(interface = %iface.name, error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    while let Some((tcp, remote)) = crate::stream::next_connection(&iface, &listener).await {
         let _ = tcp.set_nodelay(true);
         // Every TCP connection counts, upgraded or not, so plain HTTP
         // connections cannot exhaust descriptors either. Over the limit the
