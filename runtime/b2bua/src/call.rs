@@ -6,7 +6,7 @@
 //! CSeq, Via, Contact, Record-Route) is the leg's own. That is what makes
 //! topology hiding total.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use sbcctl_sip::{Method, NameAddr, Request, Response, SipUri};
@@ -77,6 +77,9 @@ pub struct Routing {
     pub b_addr: LegAddr,
     /// Request-URI of the outbound INVITE (a proxy or a binding's contact).
     pub target: SipUri,
+    /// Further targets in priority order (the rest of a proxy set): tried
+    /// on 408, 503 or a dead transport before any provisional response.
+    pub fallbacks: Vec<SipUri>,
 }
 
 /// One call.
@@ -89,6 +92,10 @@ pub struct Call {
     a_invite: Request,
     b_invite: Request,
     b_branch: String,
+    b_invite_cseq: u32,
+    b_max_forwards: u8,
+    fallbacks: VecDeque<SipUri>,
+    got_provisional: bool,
     relays: HashMap<(Side, u32), Relay>,
 }
 
@@ -174,7 +181,7 @@ impl Call {
             remote_tag: None,
             local_uri: b_from,
             remote_uri: NameAddr::new(routing.target.clone()),
-            remote_target: routing.target,
+            remote_target: routing.target.clone(),
             local_cseq: 1,
             addr: routing.b_addr,
         };
@@ -192,6 +199,10 @@ impl Call {
             a_invite: invite.clone(),
             b_invite: out_invite.clone(),
             b_branch: branch,
+            b_invite_cseq: 1,
+            b_max_forwards: mf - 1,
+            fallbacks: routing.fallbacks.into(),
+            got_provisional: false,
             relays: HashMap::new(),
         };
         let trying = Response::for_request(invite, 100, "Trying");
@@ -278,8 +289,8 @@ impl Call {
             return out;
         };
         let code = resp.code();
-        if side == Side::B && cseq.method == Method::Invite && cseq.seq == 1 {
-            self.on_b_invite_response(now, resp, &mut out);
+        if side == Side::B && cseq.method == Method::Invite && cseq.seq == self.b_invite_cseq {
+            self.on_b_invite_response(now, resp, &mut out, fill);
         } else if code >= 200
             && let Some(relay) = self.relays.remove(&(side, cseq.seq))
         {
@@ -316,7 +327,13 @@ impl Call {
         out
     }
 
-    fn on_b_invite_response(&mut self, now: Instant, resp: &Response, out: &mut Vec<Output>) {
+    fn on_b_invite_response(
+        &mut self,
+        now: Instant,
+        resp: &Response,
+        out: &mut Vec<Output>,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) {
         let code = resp.code();
         if code == 100 {
             return;
@@ -337,6 +354,7 @@ impl Call {
         match (self.state, code) {
             (State::Calling | State::Early, 101..=199) => {
                 self.state = State::Early;
+                self.got_provisional = true;
                 let r = self.a_response(code, &String::from_utf8_lossy(resp.reason()), Some(resp));
                 out.push(Output::Response {
                     call: self.id,
@@ -346,7 +364,12 @@ impl Call {
             }
             (State::Calling | State::Early, 200..=299) => {
                 self.state = State::Confirmed;
-                let ack = self.b.build(Method::Ack, 1, &self.b_branch_for_ack(), 70);
+                let ack = self.b.build(
+                    Method::Ack,
+                    self.b_invite_cseq,
+                    &self.b_branch_for_ack(),
+                    70,
+                );
                 out.push(Output::Request {
                     call: self.id,
                     side: Side::B,
@@ -363,6 +386,7 @@ impl Call {
                     at: now,
                 });
             }
+            (State::Calling | State::Early, 408 | 503) if self.try_next_target(out, fill) => {}
             (State::Calling | State::Early, 300..) => {
                 let (c, reason) = map_failure(code);
                 let r = self.a_response(c, reason, None);
@@ -376,7 +400,12 @@ impl Call {
             (State::Cancelling, 200..=299) => {
                 // The callee answered while the caller cancelled: ACK and
                 // BYE it (RFC 3261 §9.1).
-                let ack = self.b.build(Method::Ack, 1, &self.b_branch_for_ack(), 70);
+                let ack = self.b.build(
+                    Method::Ack,
+                    self.b_invite_cseq,
+                    &self.b_branch_for_ack(),
+                    70,
+                );
                 out.push(Output::Request {
                     call: self.id,
                     side: Side::B,
@@ -393,6 +422,42 @@ impl Call {
             (State::Cancelling, 300..) => self.state = State::Terminated,
             _ => {}
         }
+    }
+
+    /// Failover (proxy sets): re-sends the INVITE to the next target with a
+    /// new CSeq and branch in the same B dialog identity, as long as the
+    /// current target sent no provisional response (after a 180 the callee
+    /// was reached, so its failure is final). Returns false when no target
+    /// is left.
+    fn try_next_target(&mut self, out: &mut Vec<Output>, fill: &mut dyn FnMut(&mut [u8])) -> bool {
+        if self.got_provisional {
+            return false;
+        }
+        let Some(target) = self.fallbacks.pop_front() else {
+            return false;
+        };
+        self.b.remote_uri = NameAddr::new(target.clone());
+        self.b.remote_target = target;
+        self.b.remote_tag = None;
+        let seq = self.b.next_cseq();
+        let branch = sbcctl_sip::new_branch(&mut *fill);
+        let mut inv = self
+            .b
+            .build(Method::Invite, seq, &branch, self.b_max_forwards);
+        copy_end_to_end(&self.a_invite.headers, &mut inv.headers);
+        if !self.a_invite.body().is_empty() {
+            inv.set_body(self.a_invite.body().clone());
+        }
+        self.b_invite_cseq = seq;
+        self.b_branch = branch;
+        self.b_invite = inv.clone();
+        self.state = State::Calling;
+        out.push(Output::Request {
+            call: self.id,
+            side: Side::B,
+            request: inv,
+        });
+        true
     }
 
     /// ACKs for 2xx are new transactions (RFC 3261 §13.2.2.4): a fresh
@@ -429,7 +494,9 @@ impl Call {
                     });
                     // CANCEL matches the INVITE's branch and CSeq number
                     // (RFC 3261 §9.1).
-                    let mut cancel = self.b.build(Method::Cancel, 1, &self.b_branch, 70);
+                    let mut cancel =
+                        self.b
+                            .build(Method::Cancel, self.b_invite_cseq, &self.b_branch, 70);
                     cancel.headers.set(
                         "To",
                         self.b_invite
@@ -507,6 +574,9 @@ impl Call {
     ) -> Vec<Output> {
         let mut out = Vec::new();
         match (self.state, side) {
+            (State::Calling | State::Early, Side::B) if self.try_next_target(&mut out, fill) => {
+                return out;
+            }
             (State::Calling | State::Early, Side::B) => {
                 let r = self.a_response(408, "Request Timeout", None);
                 out.push(Output::Response {

@@ -31,6 +31,7 @@ fn routing() -> Routing {
         a_addr: addr("203.0.113.1", 5061),
         b_addr: addr("198.51.100.1", 5060),
         target: SipUri::parse("sip:+15551234@10.9.9.9:5060").expect("uri"),
+        fallbacks: vec![SipUri::parse("sip:+15551234@10.9.9.8:5060").expect("uri")],
     }
 }
 
@@ -340,7 +341,15 @@ fn max_forwards_zero_is_483_and_timeout_is_408() {
     let mut seen = Seen::default();
     let (id, out) = calls.start(t0, &invite(), routing()).expect("start");
     seen.take(out);
+    // First proxy dead: fail over to the second, which times out too.
     seen.take(calls.leg_lost(t0 + Duration::from_secs(32), id, Side::B));
+    assert_eq!(seen.b_requests.len(), 2);
+    assert_eq!(
+        seen.b_requests[1].uri_bytes().as_ref(),
+        b"sip:+15551234@10.9.9.8:5060"
+    );
+    assert!(!calls.is_empty());
+    seen.take(calls.leg_lost(t0 + Duration::from_secs(64), id, Side::B));
     assert_eq!(seen.a_responses.last().map(Response::code), Some(408));
     assert!(calls.is_empty());
 }
