@@ -380,3 +380,67 @@ fn outbound_invite_snapshot() {
         insta::assert_snapshot!("b_leg_invite", b);
     });
 }
+
+#[test]
+fn reinvite_hold_from_callee_is_relayed_and_acked_per_leg() {
+    let t0 = Instant::now();
+    let mut calls = Calls::new(counter());
+    let mut seen = Seen::default();
+    let id = answered_call(&mut calls, &mut seen, t0);
+    let b_inv = seen.b_requests.first().cloned().expect("B INVITE");
+    let call_id = b_inv.headers.call_id().expect("call-id");
+    let from = b_inv
+        .headers
+        .get("From")
+        .and_then(|h| h.value_str())
+        .expect("from")
+        .into_owned();
+    let to = b_inv
+        .headers
+        .get("To")
+        .and_then(|h| h.value_str())
+        .expect("to")
+        .into_owned();
+    let hold = req(&format!(
+        "INVITE sip:sbc@198.51.100.1:5060 SIP/2.0
+Via: SIP/2.0/UDP 10.9.9.99:5070;branch=z9hG4bKbbb7
+Max-Forwards: 70
+From: {to};tag=btag222
+To: {from}
+Call-ID: {call_id}
+CSeq: 7 INVITE
+Contact: <sip:bob@10.9.9.99:5070>
+Content-Type: application/sdp
+Content-Length: 12
+
+a=sendonly
+"
+    ));
+    seen.take(calls.handle(t0, id, Side::B, &Message::Request(hold)));
+    let to_a = seen.a.last().cloned().expect("re-INVITE on A");
+    assert!(
+        to_a.starts_with("INVITE sip:alice@192.0.2.50:5062 "),
+        "{to_a}"
+    );
+    assert!(to_a.ends_with("a=sendonly\r\n"));
+    assert!(
+        to_a.contains("CSeq: 1 INVITE"),
+        "own CSeq space on A: {to_a}"
+    );
+    let reinv = req(&to_a.replace("\r\n", "\n"));
+    let mut ok = Response::for_request(&reinv, 200, "OK");
+    ok.headers.append("Content-Type", "application/sdp");
+    ok.set_body("a=recvonly\r\n");
+    seen.take(calls.handle(t0, id, Side::A, &Message::Response(ok)));
+    assert!(
+        seen.a.last().is_some_and(|m| m.starts_with("ACK ")),
+        "SBC ACKs A's 2xx"
+    );
+    let to_b = seen.b.last().cloned().expect("200 on B");
+    assert!(
+        to_b.starts_with("SIP/2.0 200 ") && to_b.ends_with("a=recvonly\r\n"),
+        "{to_b}"
+    );
+    assert!(to_b.contains("CSeq: 7 INVITE"));
+    seen.assert_no_leaks();
+}
