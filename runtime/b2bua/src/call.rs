@@ -517,6 +517,19 @@ impl Call {
                     out.extend(ended);
                 }
             }
+            Method::Refer => {
+                // Transfers are not offered yet: a clear refusal (RFC 3515 §2.4.2) leaves both
+                // legs exactly as they were, and nothing about the other side leaks.
+                out.push(Output::Response {
+                    call: id,
+                    side,
+                    response: Response::for_request(
+                        req,
+                        501,
+                        "Not Implemented (call transfer is not supported)",
+                    ),
+                });
+            }
             Method::Bye => {
                 out.push(Output::Response {
                     call: id,

@@ -18,8 +18,10 @@
 //! - 100rel is terminated per leg by not relaying Supported/Require:
 //!   the B leg never asks for reliable provisionals;
 //! - in-dialog requests other than BYE/ACK/CANCEL (re-INVITE, UPDATE,
-//!   INFO, OPTIONS, REFER, …) are relayed with the other leg's own CSeq,
-//!   and their final response relayed back.
+//!   INFO, OPTIONS, …) are relayed with the other leg's own CSeq,
+//!   and their final response relayed back;
+//! - REFER (call transfer) is refused with 501 on the leg that sent it and
+//!   never relayed: blind transfer is a later capability.
 
 mod call;
 mod causes;

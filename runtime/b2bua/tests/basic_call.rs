@@ -222,11 +222,21 @@ fn basic_call_caller_hangs_up_without_leaks() {
     let info_ok = resp_to(&info, 200, "btag222", false, "");
     seen.take(calls.handle(t0, id, Side::B, &Message::Response(info_ok)));
     assert_eq!(seen.a_responses.last().map(Response::code), Some(200));
+    // REFER (transfer) is refused with 501 on its own leg; nothing reaches B.
+    let b_before = seen.b_requests.len();
     seen.take(calls.handle(
         t0,
         id,
         Side::A,
-        &Message::Request(in_dialog_from_a("BYE", 12, &tag)),
+        &Message::Request(in_dialog_from_a("REFER", 12, &tag)),
+    ));
+    assert_eq!(seen.a_responses.last().map(Response::code), Some(501));
+    assert_eq!(seen.b_requests.len(), b_before, "REFER is not relayed");
+    seen.take(calls.handle(
+        t0,
+        id,
+        Side::A,
+        &Message::Request(in_dialog_from_a("BYE", 13, &tag)),
     ));
     let bye = seen.b_requests.last().cloned().expect("BYE on B");
     assert_eq!(bye.method().as_str(), "BYE");
