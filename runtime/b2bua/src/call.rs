@@ -97,6 +97,8 @@ pub struct Call {
     fallbacks: VecDeque<SipUri>,
     got_provisional: bool,
     relays: HashMap<(Side, u32), Relay>,
+    /// `Ended` was emitted: a call that lingers (CANCEL waiting for B's 487) reports once.
+    ended: bool,
 }
 
 /// Reasons a new INVITE cannot start a call; the glue answers with the code.
@@ -204,6 +206,7 @@ impl Call {
             fallbacks: routing.fallbacks.into(),
             got_provisional: false,
             relays: HashMap::new(),
+            ended: false,
         };
         let trying = Response::for_request(invite, 100, "Trying");
         let out = vec![
@@ -266,8 +269,9 @@ impl Call {
     }
 
     fn end(&mut self, at: Instant, cause: EndCause, out: &mut Vec<Output>) {
-        if self.state != State::Terminated {
-            self.state = State::Terminated;
+        self.state = State::Terminated;
+        if !self.ended {
+            self.ended = true;
             out.push(Output::Ended {
                 call: self.id,
                 at,

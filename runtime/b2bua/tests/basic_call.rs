@@ -329,6 +329,14 @@ fn busy_is_relayed_and_cancel_gives_487() {
             .map(|r| r.method().as_str().to_owned()),
         Some("CANCEL".into())
     );
+    // While the call waits for B's 487, B's leg dying must not report the end twice.
+    seen.take(calls.leg_lost(t0, id, Side::B));
+    let ended = seen
+        .events
+        .iter()
+        .filter(|e| matches!(e, Output::Ended { .. }))
+        .count();
+    assert_eq!(ended, 1, "one Ended per call: {:?}", seen.events);
     let b_inv = seen.b_requests.first().cloned().expect("B INVITE");
     seen.take(calls.handle(
         t0,
