@@ -124,6 +124,8 @@ async fn websocket_register_with_md5_then_sha256() {
                 .next()
                 .is_some_and(|v| v.contains("received=127.0.0.1") && v.contains("rport="))
         );
+        // RFC 5626 §6: reg-id with `Supported: outbound` is honoured and said so.
+        assert_eq!(ok.headers("require").next(), Some("outbound"));
         open.push(socket); // a binding lives as long as its connection
     }
     assert_eq!(

@@ -172,7 +172,7 @@ impl UsersRegistrar {
                     }
                     add(&mut resp, "Contact", contact);
                 }
-                let outbound = request_uses_outbound(req);
+                let outbound = request_uses_outbound(req, &request.contacts);
                 if outbound {
                     // RFC 5626 §6: the registrar honoured reg-id.
                     add(&mut resp, "Require", "outbound");
@@ -316,11 +316,16 @@ fn same_uri(digest_uri: &str, req: &Request) -> bool {
     }
 }
 
-fn request_uses_outbound(req: &Request) -> bool {
-    let supported = req.headers.supported().unwrap_or_default();
-    supported.iter().any(|t| t.eq_ignore_ascii_case("outbound"))
-        && req.headers.contacts().is_ok_and(|cs| {
-            cs.iter()
-                .any(|c| matches!(c, Contact::Addr(a) if a.reg_id().is_some()))
-        })
+/// RFC 5626 §6: the client supports outbound and a Contact carries `reg-id` (the contacts
+/// parsed once for the registrar are reused).
+fn request_uses_outbound(req: &Request, contacts: &ContactSet) -> bool {
+    let with_reg_id =
+        matches!(contacts, ContactSet::List(list) if list.iter().any(|c| c.reg_id.is_some()));
+    with_reg_id
+        && req
+            .headers
+            .supported()
+            .unwrap_or_default()
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("outbound"))
 }
