@@ -35,6 +35,9 @@ pub enum Output {
     Request {
         call: CallId,
         side: Side,
+        /// For the B side: the index in [`Routing::targets`] the request goes to (the current
+        /// or winning target); 0 for the A side.
+        target: usize,
         request: Request,
     },
     /// Send a response on a leg (back the way the request came).
@@ -75,11 +78,13 @@ pub struct Routing {
     pub a_addr: LegAddr,
     /// The SBC's address on the outbound interface.
     pub b_addr: LegAddr,
-    /// Request-URI of the outbound INVITE (a proxy or a binding's contact).
-    pub target: SipUri,
-    /// Further targets in priority order (the rest of a proxy set): tried
-    /// on 408, 503 or a dead transport before any provisional response.
-    pub fallbacks: Vec<SipUri>,
+    /// Request-URIs of the outbound INVITE (proxies of a proxy set in the order to try, or
+    /// the contacts of a user's bindings). Empty: the call is refused with 480.
+    pub targets: Vec<SipUri>,
+    /// Fork to every target at once (registered bindings) rather than one after another.
+    pub parallel: bool,
+    /// Final codes (beside 408 and 503) that move a serial call to its next target.
+    pub failover_on: Vec<u16>,
 }
 
 /// One call.
@@ -94,7 +99,10 @@ pub struct Call {
     b_branch: String,
     b_invite_cseq: u32,
     b_max_forwards: u8,
-    fallbacks: VecDeque<SipUri>,
+    fallbacks: VecDeque<(usize, SipUri)>,
+    /// Index of the B target the INVITE currently goes to.
+    current: usize,
+    failover_on: Vec<u16>,
     got_provisional: bool,
     relays: HashMap<(Side, u32), Relay>,
     /// `Ended` was emitted: a call that lingers (CANCEL waiting for B's 487) reports once.
@@ -177,13 +185,20 @@ impl Call {
             ),
             params: sbcctl_sip::Params::new(),
         };
+        let mut targets = routing.targets.into_iter().enumerate();
+        let Some((_, first)) = targets.next() else {
+            return Err(Reject {
+                code: 480,
+                reason: "Temporarily Unavailable",
+            });
+        };
         let b = Leg {
             call_id: sbcctl_sip::new_call_id(&mut *fill, None),
             local_tag: sbcctl_sip::new_tag(&mut *fill),
             remote_tag: None,
             local_uri: b_from,
-            remote_uri: NameAddr::new(routing.target.clone()),
-            remote_target: routing.target.clone(),
+            remote_uri: NameAddr::new(first.clone()),
+            remote_target: first,
             local_cseq: 1,
             addr: routing.b_addr,
         };
@@ -203,7 +218,9 @@ impl Call {
             b_branch: branch,
             b_invite_cseq: 1,
             b_max_forwards: mf - 1,
-            fallbacks: routing.fallbacks.into(),
+            fallbacks: targets.collect(),
+            current: 0,
+            failover_on: routing.failover_on,
             got_provisional: false,
             relays: HashMap::new(),
             ended: false,
@@ -218,11 +235,78 @@ impl Call {
             Output::Request {
                 call: id,
                 side: Side::B,
+                target: 0,
                 request: out_invite,
             },
         ];
         call.state = State::Calling;
         Ok((call, out))
+    }
+
+    /// The target index of requests on `side` (see [`Output::Request`]).
+    fn target_of(&self, side: Side) -> usize {
+        match side {
+            Side::A => 0,
+            Side::B => self.current,
+        }
+    }
+
+    /// Ends the call from the SBC's side: before the answer, CANCEL B and give A `code`;
+    /// after it, BYE on both legs.
+    pub(crate) fn terminate(
+        &mut self,
+        now: Instant,
+        code: u16,
+        reason: &str,
+        fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Vec<Output> {
+        let mut out = Vec::new();
+        match self.state {
+            State::Calling | State::Early => {
+                let r = self.a_response(code, reason, None);
+                out.push(Output::Response {
+                    call: self.id,
+                    side: Side::A,
+                    response: r,
+                });
+                let mut cancel =
+                    self.b
+                        .build(Method::Cancel, self.b_invite_cseq, &self.b_branch, 70);
+                cancel.headers.set(
+                    "To",
+                    self.b_invite
+                        .headers
+                        .get("To")
+                        .map(|h| h.raw_value().clone())
+                        .unwrap_or_default(),
+                );
+                out.push(Output::Request {
+                    call: self.id,
+                    side: Side::B,
+                    target: self.current,
+                    request: cancel,
+                });
+                self.end(now, EndCause::Terminated(code), &mut out);
+                // Keep the call until B's 487 (or 2xx, then ACK + BYE) arrives.
+                self.state = State::Cancelling;
+            }
+            State::Confirmed => {
+                for side in [Side::A, Side::B] {
+                    let seq = self.leg_mut(side).next_cseq();
+                    let branch = sbcctl_sip::new_branch(&mut *fill);
+                    let bye = self.leg(side).build(Method::Bye, seq, &branch, 70);
+                    out.push(Output::Request {
+                        call: self.id,
+                        side,
+                        target: self.target_of(side),
+                        request: bye,
+                    });
+                }
+                self.end(now, EndCause::Terminated(code), &mut out);
+            }
+            State::Cancelling | State::Terminated => {}
+        }
+        out
     }
 
     /// Call-ID of a leg, for the endpoint's index.
@@ -318,6 +402,7 @@ impl Call {
                     out.push(Output::Request {
                         call: self.id,
                         side,
+                        target: self.target_of(side),
                         request: ack,
                     });
                 }
@@ -377,6 +462,7 @@ impl Call {
                 out.push(Output::Request {
                     call: self.id,
                     side: Side::B,
+                    target: self.target_of(Side::B),
                     request: ack,
                 });
                 let r = self.a_response(code, "OK", Some(resp));
@@ -390,7 +476,9 @@ impl Call {
                     at: now,
                 });
             }
-            (State::Calling | State::Early, 408 | 503) if self.try_next_target(out, fill) => {}
+            (State::Calling | State::Early, c)
+                if (c == 408 || c == 503 || self.failover_on.contains(&c))
+                    && self.try_next_target(out, fill) => {}
             (State::Calling | State::Early, 300..) => {
                 let (c, reason) = map_failure(code);
                 let r = self.a_response(c, reason, None);
@@ -413,6 +501,7 @@ impl Call {
                 out.push(Output::Request {
                     call: self.id,
                     side: Side::B,
+                    target: self.target_of(Side::B),
                     request: ack,
                 });
                 let seq = self.b.next_cseq();
@@ -420,8 +509,10 @@ impl Call {
                 out.push(Output::Request {
                     call: self.id,
                     side: Side::B,
+                    target: self.target_of(Side::B),
                     request: bye,
                 });
+                self.state = State::Terminated;
             }
             (State::Cancelling, 300..) => self.state = State::Terminated,
             _ => {}
@@ -437,9 +528,10 @@ impl Call {
         if self.got_provisional {
             return false;
         }
-        let Some(target) = self.fallbacks.pop_front() else {
+        let Some((index, target)) = self.fallbacks.pop_front() else {
             return false;
         };
+        self.current = index;
         self.b.remote_uri = NameAddr::new(target.clone());
         self.b.remote_target = target;
         self.b.remote_tag = None;
@@ -459,6 +551,7 @@ impl Call {
         out.push(Output::Request {
             call: self.id,
             side: Side::B,
+            target: self.target_of(Side::B),
             request: inv,
         });
         true
@@ -512,6 +605,7 @@ impl Call {
                     out.push(Output::Request {
                         call: id,
                         side: Side::B,
+                        target: self.target_of(Side::B),
                         request: cancel,
                     });
                     let mut ended = Vec::new();
@@ -547,6 +641,7 @@ impl Call {
                 out.push(Output::Request {
                     call: id,
                     side: other,
+                    target: self.target_of(other),
                     request: bye,
                 });
                 self.end(now, EndCause::HangUp(side), &mut out);
@@ -574,6 +669,7 @@ impl Call {
                 out.push(Output::Request {
                     call: id,
                     side: other,
+                    target: self.target_of(other),
                     request: fwd,
                 });
             }
@@ -610,6 +706,7 @@ impl Call {
                 out.push(Output::Request {
                     call: self.id,
                     side: other,
+                    target: self.target_of(other),
                     request: bye,
                 });
             }

@@ -14,6 +14,9 @@ pub enum EndCause {
     Failed(u16),
     /// A leg died (transaction timeout or transport error).
     LegLost(Side),
+    /// The SBC ended the call (media failure or timeout, shutdown); the code is what the
+    /// caller got when the call was not answered yet.
+    Terminated(u16),
 }
 
 /// The status relayed to the caller for a final failure on the B leg.

@@ -19,6 +19,9 @@ pub enum Classified {
     InCall(CallId, Side),
     /// Belongs to no call: answer 481 (RFC 3261 §12.2.2) or drop.
     Unknown,
+    /// An out-of-dialog INVITE carrying the Call-ID of one of our own B legs: it left through
+    /// the SBC and came back (RFC 3261 §16.3 step 4 / §8.2.2.2): answer 482.
+    Loop,
 }
 
 /// The random byte source for Call-IDs, tags and branches; injected so
@@ -62,17 +65,26 @@ impl Calls {
         let Ok(call_id) = msg.headers().call_id() else {
             return Classified::Unknown;
         };
+        let new_invite =
+            matches!(msg, Message::Request(r) if *r.method() == Method::Invite && !has_to_tag(r));
+        if new_invite {
+            // An initial INVITE is never part of an existing leg: the same Call-ID on our B side
+            // means it looped back through us; on the A side it is a retransmission the
+            // transaction layer has already absorbed, or a forked copy (RFC 3261 §8.2.2.2).
+            return if self.index.contains_key(&(call_id.clone(), Side::B))
+                || self.index.contains_key(&(call_id, Side::A))
+            {
+                Classified::Loop
+            } else {
+                Classified::NewCall
+            };
+        }
         for side in [Side::A, Side::B] {
             if let Some(id) = self.index.get(&(call_id.clone(), side)) {
                 return Classified::InCall(*id, side);
             }
         }
-        match msg {
-            Message::Request(r) if *r.method() == Method::Invite && !has_to_tag(r) => {
-                Classified::NewCall
-            }
-            _ => Classified::Unknown,
-        }
+        Classified::Unknown
     }
 
     /// Starts a call for a new INVITE the glue has routed.
@@ -93,8 +105,16 @@ impl Calls {
         Ok((id, out))
     }
 
-    /// Feeds a message received on a call's leg.
-    pub fn handle(&mut self, now: Instant, call: CallId, side: Side, msg: &Message) -> Vec<Output> {
+    /// Feeds a message received on a call's leg; `target` is the B target it came from (0 for
+    /// the A side).
+    pub fn handle(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        side: Side,
+        _target: usize,
+        msg: &Message,
+    ) -> Vec<Output> {
         let Some(c) = self.calls.get_mut(&call) else {
             return Vec::new();
         };
@@ -106,14 +126,54 @@ impl Calls {
         out
     }
 
-    /// A transaction timeout or transport error on a call's leg.
-    pub fn leg_lost(&mut self, now: Instant, call: CallId, side: Side) -> Vec<Output> {
+    /// A transaction timeout or transport error on a call's leg (`target` as for `handle`).
+    pub fn leg_lost(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        side: Side,
+        _target: usize,
+    ) -> Vec<Output> {
         let Some(c) = self.calls.get_mut(&call) else {
             return Vec::new();
         };
         let out = c.on_leg_lost(now, side, &mut *self.fill);
         self.reap(call);
         out
+    }
+
+    /// Ends a call from the SBC's side (media failure or timeout, shutdown).
+    pub fn terminate(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        code: u16,
+        reason: &str,
+    ) -> Vec<Output> {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return Vec::new();
+        };
+        let out = c.terminate(now, code, reason, &mut *self.fill);
+        self.reap(call);
+        out
+    }
+
+    /// Forgets a call whose outbound INVITE was never sent (the glue answered the caller).
+    pub fn abandon(&mut self, call: CallId) {
+        if let Some(c) = self.calls.remove(&call) {
+            self.index.remove(&(c.call_id(Side::A).to_owned(), Side::A));
+            self.index.remove(&(c.call_id(Side::B).to_owned(), Side::B));
+        }
+    }
+
+    /// The earliest timer of any call (reliable provisionals, session timers).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, _now: Instant) -> Vec<Output> {
+        Vec::new()
     }
 
     fn reap(&mut self, id: CallId) {

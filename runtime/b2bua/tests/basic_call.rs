@@ -30,8 +30,12 @@ fn routing() -> Routing {
     Routing {
         a_addr: addr("203.0.113.1", 5061),
         b_addr: addr("198.51.100.1", 5060),
-        target: SipUri::parse("sip:+15551234@10.9.9.9:5060").expect("uri"),
-        fallbacks: vec![SipUri::parse("sip:+15551234@10.9.9.8:5060").expect("uri")],
+        targets: vec![
+            SipUri::parse("sip:+15551234@10.9.9.9:5060").expect("uri"),
+            SipUri::parse("sip:+15551234@10.9.9.8:5060").expect("uri"),
+        ],
+        parallel: false,
+        failover_on: vec![],
     }
 }
 
@@ -155,12 +159,13 @@ fn answered_call(calls: &mut Calls, seen: &mut Seen, t0: Instant) -> CallId {
     let ringing = resp_to(&b_inv, 180, "btag222", true, "");
     let m = Message::Response(ringing);
     assert_eq!(calls.classify(&m), Classified::InCall(id, Side::B));
-    seen.take(calls.handle(t0, id, Side::B, &m));
+    seen.take(calls.handle(t0, id, Side::B, 0, &m));
     let ok = resp_to(&b_inv, 200, "btag222", true, "v=0\r\n");
     seen.take(calls.handle(
         t0 + Duration::from_secs(2),
         id,
         Side::B,
+        0,
         &Message::Response(ok),
     ));
     let codes: Vec<u16> = seen.a_responses.iter().map(Response::code).collect();
@@ -208,6 +213,7 @@ fn basic_call_caller_hangs_up_without_leaks() {
         t0,
         id,
         Side::A,
+        0,
         &Message::Request(in_dialog_from_a("ACK", 10, &tag)),
     ));
     // INFO relayed and answered back.
@@ -215,12 +221,13 @@ fn basic_call_caller_hangs_up_without_leaks() {
         t0,
         id,
         Side::A,
+        0,
         &Message::Request(in_dialog_from_a("INFO", 11, &tag)),
     ));
     let info = seen.b_requests.last().cloned().expect("INFO on B");
     assert_eq!(info.method().as_str(), "INFO");
     let info_ok = resp_to(&info, 200, "btag222", false, "");
-    seen.take(calls.handle(t0, id, Side::B, &Message::Response(info_ok)));
+    seen.take(calls.handle(t0, id, Side::B, 0, &Message::Response(info_ok)));
     assert_eq!(seen.a_responses.last().map(Response::code), Some(200));
     // REFER (transfer) is refused with 501 on its own leg; nothing reaches B.
     let b_before = seen.b_requests.len();
@@ -228,6 +235,7 @@ fn basic_call_caller_hangs_up_without_leaks() {
         t0,
         id,
         Side::A,
+        0,
         &Message::Request(in_dialog_from_a("REFER", 12, &tag)),
     ));
     assert_eq!(seen.a_responses.last().map(Response::code), Some(501));
@@ -236,6 +244,7 @@ fn basic_call_caller_hangs_up_without_leaks() {
         t0,
         id,
         Side::A,
+        0,
         &Message::Request(in_dialog_from_a("BYE", 13, &tag)),
     ));
     let bye = seen.b_requests.last().cloned().expect("BYE on B");
@@ -285,7 +294,7 @@ Content-Length: 0
     ));
     let m = Message::Request(bye);
     assert_eq!(calls.classify(&m), Classified::InCall(id, Side::B));
-    seen.take(calls.handle(t0, id, Side::B, &m));
+    seen.take(calls.handle(t0, id, Side::B, 0, &m));
     assert!(seen.a.last().is_some_and(|m| m.starts_with("BYE ")));
     assert!(seen.events.iter().any(|e| matches!(
         e,
@@ -309,6 +318,7 @@ fn busy_is_relayed_and_cancel_gives_487() {
         t0,
         id,
         Side::B,
+        0,
         &Message::Response(resp_to(&b_inv, 486, "btag222", false, "")),
     ));
     assert_eq!(seen.a_responses.last().map(Response::code), Some(486));
@@ -320,7 +330,7 @@ fn busy_is_relayed_and_cancel_gives_487() {
     let cancel = in_dialog_from_a("CANCEL", 10, "x").clone();
     let mut cancel = cancel;
     cancel.headers.set("To", "<sip:+15551234@203.0.113.1>");
-    seen.take(calls.handle(t0, id, Side::A, &Message::Request(cancel)));
+    seen.take(calls.handle(t0, id, Side::A, 0, &Message::Request(cancel)));
     let codes: Vec<u16> = seen.a_responses.iter().map(Response::code).collect();
     assert_eq!(codes, vec![100, 200, 487]);
     assert_eq!(
@@ -330,7 +340,7 @@ fn busy_is_relayed_and_cancel_gives_487() {
         Some("CANCEL".into())
     );
     // While the call waits for B's 487, B's leg dying must not report the end twice.
-    seen.take(calls.leg_lost(t0, id, Side::B));
+    seen.take(calls.leg_lost(t0, id, Side::B, 0));
     let ended = seen
         .events
         .iter()
@@ -342,6 +352,7 @@ fn busy_is_relayed_and_cancel_gives_487() {
         t0,
         id,
         Side::B,
+        0,
         &Message::Response(resp_to(&b_inv, 487, "btag222", false, "")),
     ));
     assert!(calls.is_empty());
@@ -360,14 +371,14 @@ fn max_forwards_zero_is_483_and_timeout_is_408() {
     let (id, out) = calls.start(t0, &invite(), routing()).expect("start");
     seen.take(out);
     // First proxy dead: fail over to the second, which times out too.
-    seen.take(calls.leg_lost(t0 + Duration::from_secs(32), id, Side::B));
+    seen.take(calls.leg_lost(t0 + Duration::from_secs(32), id, Side::B, 0));
     assert_eq!(seen.b_requests.len(), 2);
     assert_eq!(
         seen.b_requests[1].uri_bytes().as_ref(),
         b"sip:+15551234@10.9.9.8:5060"
     );
     assert!(!calls.is_empty());
-    seen.take(calls.leg_lost(t0 + Duration::from_secs(64), id, Side::B));
+    seen.take(calls.leg_lost(t0 + Duration::from_secs(64), id, Side::B, 0));
     assert_eq!(seen.a_responses.last().map(Response::code), Some(408));
     assert!(calls.is_empty());
 }
@@ -434,7 +445,7 @@ Content-Length: 12
 a=sendonly
 "
     ));
-    seen.take(calls.handle(t0, id, Side::B, &Message::Request(hold)));
+    seen.take(calls.handle(t0, id, Side::B, 0, &Message::Request(hold)));
     let to_a = seen.a.last().cloned().expect("re-INVITE on A");
     assert!(
         to_a.starts_with("INVITE sip:alice@192.0.2.50:5062 "),
@@ -449,7 +460,7 @@ a=sendonly
     let mut ok = Response::for_request(&reinv, 200, "OK");
     ok.headers.append("Content-Type", "application/sdp");
     ok.set_body("a=recvonly\r\n");
-    seen.take(calls.handle(t0, id, Side::A, &Message::Response(ok)));
+    seen.take(calls.handle(t0, id, Side::A, 0, &Message::Response(ok)));
     assert!(
         seen.a.last().is_some_and(|m| m.starts_with("ACK ")),
         "SBC ACKs A's 2xx"
