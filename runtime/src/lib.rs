@@ -7,6 +7,7 @@ mod admin;
 mod core;
 mod host;
 mod listeners;
+pub mod media;
 mod metrics;
 mod ratelimit;
 mod status;
