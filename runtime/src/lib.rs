@@ -4,9 +4,11 @@
 //! drives the sans-IO pieces (`sbcctl-sip` transactions, `sbcctl-registrar`) from one task.
 
 mod admin;
+pub mod cdr;
 mod core;
 mod host;
 mod listeners;
+pub mod manipulate;
 pub mod media;
 mod metrics;
 mod ratelimit;

@@ -25,6 +25,12 @@ pub struct CoreStatus {
     pub client_transactions: usize,
     pub server_transactions: usize,
     pub users: Vec<UsersStatus>,
+    /// Calls set up and not ended yet.
+    pub active_calls: usize,
+    /// Health of every server peer's proxy addresses (OPTIONS keepalive).
+    pub proxies: Vec<crate::core::ProxyHealth>,
+    /// The media engine's counters (sessions, ports, packets).
+    pub media: crate::media::MediaStats,
 }
 
 #[derive(Debug, Clone, Serialize)]

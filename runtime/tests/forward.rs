@@ -37,6 +37,7 @@ peers:
       realm: lan
       profile: sip
       proxies: [{{ address: "{upstream}" }}]
+      keepalive: {{ options_interval: 0s }}
 routes:
   - {{ name: out, from: phones, to: {{ peer: pbx }} }}
   - {{ name: in, from: pbx, to: {{ registered: phones }} }}

@@ -1,6 +1,6 @@
-//! New calls before the B2BUA exists: the source is classified, users authenticate with 407,
-//! and the plan's routes decide (reject as configured, 404 without a route, 501 for routes to
-//! a peer until calls are wired).
+//! New calls: the source is classified, users authenticate with 407, and the plan's routes
+//! decide (reject as configured, 404 without a route, a call toward a peer, 480 toward a user
+//! who is not registered).
 
 mod common;
 
@@ -36,6 +36,7 @@ peers:
       realm: lan
       profile: sip
       proxies: [{ address: "127.0.0.2:5099" }]
+      keepalive: { options_interval: 0s }
   carrier:
     server:
       interface: trunk
@@ -109,13 +110,26 @@ async fn users_authenticate_and_routes_decide() {
         let uri = format!("sip:{user}@{sbc}");
         digest::authorization(&challenge, "carol", "c4r0l", "INVITE", &uri, n, "cn")
     };
-    // Authenticated, routed to the PBX: calls are not wired yet.
-    let routed = send(
-        &phone,
-        &invite(sbc, local, "12345", 2, Some(answer(1, "12345"))),
-    )
-    .await;
-    assert_eq!(status(&routed).0, 501, "{}", status(&routed).1);
+    // Authenticated, routed to the PBX: the call starts (100 Trying) and can be cancelled.
+    let routed = invite(sbc, local, "12345", 2, Some(answer(1, "12345")));
+    phone.send(routed.as_bytes()).await.expect("send");
+    let mut buf = vec![0u8; 65536];
+    let n = tokio::time::timeout(Duration::from_secs(5), phone.recv(&mut buf))
+        .await
+        .expect("100 in time")
+        .expect("recv");
+    assert_eq!(status(&buf[..n]).0, 100, "{}", status(&buf[..n]).1);
+    let cancel = routed
+        .replacen("INVITE sip", "CANCEL sip", 1)
+        .replace("CSeq: 1 INVITE", "CSeq: 1 CANCEL");
+    let first = send(&phone, &cancel).await;
+    let n = tokio::time::timeout(Duration::from_secs(5), phone.recv(&mut buf))
+        .await
+        .expect("second answer in time")
+        .expect("recv");
+    let mut codes = vec![status(&first).0, status(&buf[..n]).0];
+    codes.sort_unstable();
+    assert_eq!(codes, vec![200, 487]);
     // A reject route answers with its code and reason.
     let barred = send(
         &phone,
@@ -158,7 +172,8 @@ async fn server_peers_are_recognised_by_address_and_strangers_refused() {
     pbx.connect(sbc).await.expect("connect");
     let pbx_addr = pbx.local_addr().expect("addr");
     let from_pbx = send(&pbx, &invite(sbc, pbx_addr, "carol", 10, None)).await;
-    assert_eq!(status(&from_pbx).0, 501, "{}", status(&from_pbx).1);
+    // carol has not registered: 480.
+    assert_eq!(status(&from_pbx).0, 480, "{}", status(&from_pbx).1);
     // A host that is neither a PBX proxy nor on a users interface... here every address on
     // `lan` may be a phone, so a stranger is a phone that must authenticate.
     let stranger = UdpSocket::bind("127.0.0.3:0")

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use sbcctl_compiler::plan::Destination;
+use sbcctl_compiler::plan::{Destination, Direction};
 use sbcctl_compiler::route_table::RouteQuery;
 use sbcctl_sip::{Method, Request, Response, TxnId};
 use tracing::{debug, info};
@@ -50,7 +50,7 @@ impl SipCore {
                 if let Some(resp) = max_forwards_exhausted(req, rng) {
                     return Some(resp);
                 }
-                Some(self.invite(now, req, from))
+                self.invite(now, txn, req, from)
             }
             Method::Bye
             | Method::Info
@@ -67,22 +67,45 @@ impl SipCore {
         }
     }
 
-    /// A new call: who sends it (authenticated when it comes from users), then the routes.
-    /// Calls themselves (the B2BUA) are not wired yet, so a route to a peer answers 501; a
-    /// route that rejects, or no route at all, answers as the plan says.
-    fn invite(&mut self, now: Instant, req: &Request, from: &Dest) -> Response {
+    /// A new call: who sends it (authenticated when it comes from users), the ingress
+    /// manipulations, then the routes; a route to a peer starts the call, a route that rejects,
+    /// or no route at all, answers as the plan says. `None` when the call runs.
+    fn invite(&mut self, now: Instant, txn: TxnId, req: &Request, from: &Dest) -> Option<Response> {
+        match self.route_invite(now, txn, req, from) {
+            Ok(answer) => answer,
+            Err(resp) => Some(resp),
+        }
+    }
+
+    fn route_invite(
+        &mut self,
+        now: Instant,
+        txn: TxnId,
+        req: &Request,
+        from: &Dest,
+    ) -> Result<Option<Response>, Response> {
         let Some(source) = self.sources.classify(from) else {
             info!(interface = %from.interface, remote = %from.remote, "INVITE from an unknown source refused");
-            return reply(req, 403, "Forbidden (unknown source)", &mut self.rng);
+            return Err(reply(req, 403, "Forbidden (unknown source)", &mut self.rng));
         };
         if let Some(i) = source.authenticate_with {
             let Some(r) = self.registrars.get_mut(i) else {
-                return reply(req, 500, "Server Internal Error", &mut self.rng);
+                return Err(reply(req, 500, "Server Internal Error", &mut self.rng));
             };
-            if let Err(resp) = r.authenticate_call(now, req, &mut self.rng) {
-                return resp;
-            }
+            r.authenticate_call(now, req, &mut self.rng)?;
         }
+        let mut manipulated;
+        let req = match &self.manipulator {
+            Some(m) => {
+                manipulated = req.clone();
+                let applied = m.apply(Direction::Ingress, source.peer, &mut manipulated);
+                if !applied.is_empty() {
+                    debug!(rules = ?applied, "ingress manipulations applied");
+                }
+                &manipulated
+            }
+            None => req,
+        };
         let uri = req.uri().ok();
         let to = req.headers.to().ok();
         let from_hdr = req.headers.from().ok();
@@ -119,28 +142,30 @@ impl SipCore {
             headers: &header_refs,
         };
         let Some(table) = &self.routes else {
-            return reply(
+            return Err(reply(
                 req,
                 500,
                 "Server Internal Error (no route table)",
                 &mut self.rng,
-            );
+            ));
         };
-        let route = table.lookup(&query).and_then(|id| self.plan.route(id));
-        match route.map(|r| (&r.name, &r.to)) {
-            None => reply(req, 404, "Not Found", &mut self.rng),
-            Some((_, Destination::Reject { code, reason })) => {
-                reply(req, *code, reason, &mut self.rng)
+        let plan = self.plan.clone();
+        let route = table.lookup(&query).and_then(|id| plan.route(id));
+        match route {
+            None => {
+                info!(remote = %from.remote, user = query.request_user, "INVITE matches no route: 404");
+                Err(reply(req, 404, "Not Found", &mut self.rng))
             }
-            Some((name, _)) => {
-                debug!(route = %name, remote = %from.remote, "INVITE routed; calls are not enabled in this build");
-                reply(
-                    req,
-                    501,
-                    "Not Implemented (calls are not enabled in this build)",
-                    &mut self.rng,
-                )
-            }
+            Some(r) => match &r.to {
+                Destination::Reject { code, reason } => {
+                    info!(route = %r.name, code, "INVITE rejected by its route");
+                    Err(reply(req, *code, reason, &mut self.rng))
+                }
+                _ => {
+                    let req = req.clone();
+                    Ok(self.start_call(now, txn, &req, from, source.peer, r))
+                }
+            },
         }
     }
 

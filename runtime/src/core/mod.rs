@@ -5,12 +5,19 @@
 //! `sbcctl-registrar` state); this loop only feeds them messages and instants, sends what they
 //! produce, and sleeps until the earliest deadline.
 
+mod calls;
+mod cdr_record;
 mod dest;
 mod dispatch;
+mod echo;
 mod forward;
+mod health;
+mod keepalive;
 mod register;
 mod reply;
+mod route_call;
 mod sources;
+mod targets;
 mod via;
 
 use std::collections::HashMap;
@@ -29,8 +36,12 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 pub use dest::Dest;
+pub use health::ProxyHealth;
 pub use register::RegisterCounts;
 
+use crate::cdr::CdrSink;
+use crate::manipulate::Manipulator;
+use crate::media::{MediaEngine, MediaEvent};
 use crate::ratelimit::RateLimiter;
 use crate::status::{CoreStatus, UsersStatus};
 
@@ -50,6 +61,15 @@ pub struct Counters {
     pub rate_limited: u64,
     pub send_failures: u64,
     pub register: RegisterCounts,
+    pub calls: CallCounts,
+}
+
+/// Call counts for status and metrics.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct CallCounts {
+    pub started: u64,
+    pub answered: u64,
+    pub failed: u64,
 }
 
 /// The registrar of a users peer.
@@ -72,6 +92,16 @@ pub struct SipCore {
     forwarders: Vec<forward::Forwarder>,
     /// Which users peer answers REGISTERs arriving on an interface.
     registrar_by_interface: HashMap<String, Registrar>,
+    /// The registrar of each users peer, for calls routed to its registered users.
+    registrar_by_peer: HashMap<PeerId, Registrar>,
+    /// Each interface's bound address: what Via and Contact say on that interface.
+    bound: HashMap<String, SocketAddr>,
+    calls: calls::CallTable,
+    media: MediaEngine,
+    media_events: Option<mpsc::UnboundedReceiver<MediaEvent>>,
+    manipulator: Option<Manipulator>,
+    cdr: Option<CdrSink>,
+    health: health::Health,
     limiter: RateLimiter,
     rng: StdRng,
     counters: Counters,
@@ -91,6 +121,7 @@ impl SipCore {
         let mut registrars = Vec::new();
         let mut forwarders = Vec::new();
         let mut registrar_by_interface = HashMap::new();
+        let mut registrar_by_peer = HashMap::new();
         let mut local_index: HashMap<PeerId, usize> = HashMap::new();
         for (peer_index, peer) in plan.peers.iter().enumerate() {
             let PeerKind::Users(users) = &peer.kind else {
@@ -107,6 +138,10 @@ impl SipCore {
                         .entry(interface.name.clone())
                         .or_insert(Registrar::Local(registrars.len()));
                     local_index.insert(PeerId(peer_index as u32), registrars.len());
+                    registrar_by_peer.insert(
+                        PeerId(peer_index as u32),
+                        Registrar::Local(registrars.len()),
+                    );
                     registrars.push(register::UsersRegistrar::new(
                         &peer.name, local, node, secret, now,
                     ));
@@ -127,6 +162,10 @@ impl SipCore {
                     registrar_by_interface
                         .entry(interface.name.clone())
                         .or_insert(Registrar::Forward(forwarders.len()));
+                    registrar_by_peer.insert(
+                        PeerId(peer_index as u32),
+                        Registrar::Forward(forwarders.len()),
+                    );
                     forwarders.push(forward::Forwarder::new(
                         &peer.name,
                         Arc::from(up_iface.name.as_str()),
@@ -148,7 +187,34 @@ impl SipCore {
                 None
             }
         };
+        let manipulator = match Manipulator::new(plan.clone()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                warn!(error = %e, "manipulation table cannot be built: manipulations are off");
+                None
+            }
+        };
+        let cdr = match CdrSink::new(&plan.cdr) {
+            Ok(sink) => Some(sink),
+            Err(e) => {
+                warn!(error = %e, "CDR output cannot be opened: no CDRs will be written");
+                None
+            }
+        };
+        let (media_tx, media_rx) = mpsc::unbounded_channel();
+        let media = MediaEngine::new(&plan, media_tx);
+        let health = health::Health::new(&plan, now);
+        let mut call_rng = StdRng::from_rng(&mut rng);
+        let fill: sbcctl_b2bua::Fill = Box::new(move |buf: &mut [u8]| call_rng.fill_bytes(buf));
         SipCore {
+            registrar_by_peer,
+            bound: bound.clone(),
+            calls: calls::CallTable::new(sbcctl_b2bua::Calls::new(fill)),
+            media,
+            media_events: Some(media_rx),
+            manipulator,
+            cdr,
+            health,
             plan,
             routes,
             sources,
@@ -169,6 +235,10 @@ impl SipCore {
         mut events: mpsc::Receiver<TransportEvent>,
         mut commands: mpsc::Receiver<Command>,
     ) {
+        let mut media_events = self
+            .media_events
+            .take()
+            .unwrap_or_else(|| mpsc::unbounded_channel().1);
         loop {
             let deadline = self.next_deadline();
             let sleep = async {
@@ -194,8 +264,13 @@ impl SipCore {
                 },
                 cmd = commands.recv() => match cmd {
                     Some(Command::Status(reply)) => { let _ = reply.send(self.status(Instant::now())); }
-                    Some(Command::Stop) | None => break,
+                    Some(Command::Stop) | None => {
+                        // Calls still up get a BYE (or a final response) rather than silence.
+                        self.end_all_calls(Instant::now());
+                        break;
+                    }
                 },
+                Some(ev) = media_events.recv() => self.on_media_event(Instant::now(), ev),
                 () = sleep => self.on_timer(Instant::now()),
             }
             self.flush();
@@ -208,14 +283,34 @@ impl SipCore {
             .iter()
             .filter_map(|r| r.bindings.next_expiry())
             .min();
-        match (self.txn.poll_timeout(), expiry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        [
+            self.txn.poll_timeout(),
+            expiry,
+            self.calls.calls.poll_timeout(),
+            self.health.next_deadline(),
+            self.calls.next_sweep(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn on_media_event(&mut self, now: Instant, event: MediaEvent) {
+        match event {
+            MediaEvent::Timeout { call } => {
+                tracing::info!(call, "media timeout: ending the call");
+                self.terminate_call(now, sbcctl_b2bua::CallId(call), 408, "Media Timeout");
+            }
         }
     }
 
     fn on_timer(&mut self, now: Instant) {
         self.txn.handle_timeout(now);
+        self.drain_events(now);
+        let outs = self.calls.calls.handle_timeout(now);
+        self.process_outputs(now, outs, None);
+        self.sweep_calls(now);
+        self.send_pings(now);
         self.drain_events(now);
         for r in &mut self.registrars {
             if let Ok(gone) = r.bindings.expire(now) {
@@ -299,14 +394,52 @@ impl SipCore {
         while let Some(event) = self.txn.poll_event() {
             match event {
                 Event::Request { txn, request, from } => {
+                    let msg = Message::Request(request);
+                    let is_register = matches!(&msg, Message::Request(r) if *r.method() == sbcctl_sip::Method::Register);
+                    let class = if is_register {
+                        sbcctl_b2bua::Classified::Unknown
+                    } else {
+                        self.calls.calls.classify(&msg)
+                    };
+                    let Message::Request(request) = msg else {
+                        continue;
+                    };
+                    match class {
+                        sbcctl_b2bua::Classified::InCall(call, side) => {
+                            self.in_call_request(now, Some(txn), call, side, request, &from);
+                            continue;
+                        }
+                        sbcctl_b2bua::Classified::Loop => {
+                            let resp = reply::reply(&request, 482, "Loop Detected", &mut self.rng);
+                            let _ = self.txn.send_response(now, txn, &resp);
+                            continue;
+                        }
+                        _ => {}
+                    }
                     if let Some(resp) = self.on_request(now, txn, &request, &from)
                         && let Err(e) = self.txn.send_response(now, txn, &resp)
                     {
                         warn!(error = %e, "response refused by the transaction layer");
                     }
                 }
-                Event::Ack { .. } | Event::StrayResponse { .. } => {}
+                Event::Ack { request, from } => {
+                    if let sbcctl_b2bua::Classified::InCall(call, side) = self
+                        .calls
+                        .calls
+                        .classify(&Message::Request(request.clone()))
+                    {
+                        self.in_call_request(now, None, call, side, request, &from);
+                    }
+                }
+                Event::StrayResponse { .. } => {}
+                Event::Response { txn, response } if self.health.is_ping(txn) => {
+                    let _ = response;
+                    self.ping_result(txn, true);
+                }
                 Event::Response { txn, response } => {
+                    let Some(response) = self.call_response_or_back(now, txn, response) else {
+                        continue;
+                    };
                     let waiting = self.forwarders.iter_mut().find(|f| f.is_waiting_for(txn));
                     if let Some(f) = waiting
                         && let Some((server, resp)) =
@@ -315,6 +448,13 @@ impl SipCore {
                         self.answer(now, server, &resp);
                     }
                 }
+                Event::Timeout { txn } | Event::TransportError { txn }
+                    if self.health.is_ping(txn) =>
+                {
+                    self.ping_result(txn, false);
+                }
+                Event::Timeout { txn } | Event::TransportError { txn }
+                    if self.call_txn_failed(now, txn) => {}
                 Event::Timeout { txn } => self.upstream_failed(
                     now,
                     txn,
@@ -327,7 +467,9 @@ impl SipCore {
                     503,
                     "Service Unavailable (the registrar cannot be reached)",
                 ),
-                Event::Terminated { .. } => {}
+                Event::Terminated { txn } => {
+                    self.calls.txns.remove(&txn);
+                }
             }
         }
     }
@@ -384,6 +526,9 @@ impl SipCore {
         let (client_txns, server_txns) = self.txn.counts();
         CoreStatus {
             counters: self.counters,
+            active_calls: self.calls.active(),
+            proxies: self.health.snapshot(&self.plan),
+            media: self.media.stats(),
             client_transactions: client_txns,
             server_transactions: server_txns,
             users: self

@@ -239,6 +239,11 @@ impl UsersRegistrar {
     }
 
     /// A connection closed: its bindings are gone.
+    /// The live bindings of a user (the AOR is the user part, as for REGISTER).
+    pub fn lookup(&self, user: &str, now: Instant) -> Vec<sbcctl_registrar::bindings::Binding> {
+        self.bindings.lookup(user, now).unwrap_or_default()
+    }
+
     pub fn flow_closed(&mut self, flow: FlowRef) -> usize {
         self.bindings
             .remove_flow(flow)

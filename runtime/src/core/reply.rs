@@ -11,8 +11,9 @@ pub const SERVER: &str = concat!("sbcctl/", env!("CARGO_PKG_VERSION"));
 pub const ALLOW: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY";
 
-/// Option tags the SBC understands in `Require` (RFC 3327 path, RFC 5626 outbound).
-pub const SUPPORTED: &[&str] = &["path", "outbound"];
+/// Option tags the SBC understands in `Require` (RFC 3327 path, RFC 5626 outbound, RFC 3262
+/// reliable provisionals and RFC 4028 session timers, both terminated per leg by the B2BUA).
+pub const SUPPORTED: &[&str] = &["path", "outbound", "100rel", "timer"];
 
 /// A response to `req` with a fresh To tag unless the request had one, and a `Server` header.
 pub fn reply(req: &Request, code: u16, reason: &str, rng: &mut StdRng) -> Response {

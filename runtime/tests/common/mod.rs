@@ -1,6 +1,8 @@
 //! Helpers shared by the runtime's end-to-end tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod ua;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;

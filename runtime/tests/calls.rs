@@ -1,0 +1,306 @@
+//! Calls end to end over UDP: a Rust UAC → sbcctl → a Rust UAS, with RTP anchored on the SBC.
+//! Every message each side receives is checked for the other side's addresses and dialog
+//! identifiers (topology hiding).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::ua::{Ua, answer, header, rtp_packet, sdp, sdp_audio_addr};
+use sbcctl_sip::{Message, Request};
+
+fn spec(uas: SocketAddr, ports: &str) -> String {
+    format!(
+        r#"
+version: 1
+interfaces:
+  a: {{ transport: udp, listen: 127.0.0.1:0 }}
+  b: {{ transport: udp, listen: 127.0.0.1:0 }}
+media_realms:
+  r: {{ listen: 127.0.0.1, ports: {ports} }}
+profiles:
+  sip: {{ media: rtp, codecs: [pcmu, pcma, telephone-event] }}
+peers:
+  caller:
+    server: {{ interface: a, realm: r, profile: sip, proxies: [{{ address: "127.0.0.3:5060" }}] }}
+  pbx:
+    server: {{ interface: b, realm: r, profile: sip, proxies: [{{ address: "{uas}" }}] }}
+  echo:
+    echo: {{}}
+routes:
+  - {{ name: echo, from: caller, when: {{ request_user: {{ exact: echo }} }}, to: {{ peer: echo }} }}
+  - {{ name: out, from: caller, to: {{ peer: pbx }} }}
+limits: {{ requests_per_ip_per_s: 10000 }}
+"#
+    )
+}
+
+fn invite(sbc: SocketAddr, uac: &Ua, user: &str, n: u32, rtp: SocketAddr) -> String {
+    let body = sdp(rtp, 1000 + u64::from(n), "sendrecv");
+    format!(
+        "INVITE sip:{user}@{sbc} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKuac{n};rport\r\n\
+         Max-Forwards: 70\r\nFrom: \"Carol\" <sip:carol@{local}>;tag=uac-tag-{n}\r\nTo: <sip:{user}@{sbc}>\r\n\
+         Call-ID: uac-call-{n}@{local}\r\nCSeq: 1 INVITE\r\nContact: <sip:carol@{local}>\r\n\
+         User-Agent: uac-secret-agent\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{body}",
+        local = uac.addr,
+        len = body.len()
+    )
+}
+
+/// An in-dialog request from the UAC, built from the 2xx it received.
+fn uac_in_dialog(
+    method: &str,
+    ok: &sbcctl_sip::Response,
+    uac: &Ua,
+    sbc: SocketAddr,
+    n: u32,
+    cseq: u32,
+) -> String {
+    let to = ok
+        .headers
+        .get("To")
+        .and_then(|h| h.value_str())
+        .expect("To")
+        .into_owned();
+    let target = ok
+        .headers
+        .contacts()
+        .ok()
+        .and_then(|c| c.into_iter().next())
+        .and_then(|c| match c {
+            sbcctl_sip::Contact::Addr(a) => Some(a.uri.to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("sip:{sbc}"));
+    format!(
+        "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKuac{n}{method}{cseq};rport\r\n\
+         Max-Forwards: 70\r\nFrom: \"Carol\" <sip:carol@{local}>;tag=uac-tag-{n}\r\nTo: {to}\r\n\
+         Call-ID: uac-call-{n}@{local}\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n",
+        local = uac.addr,
+    )
+}
+
+fn assert_no_leak(seen: &[String], secrets: &[&str], who: &str) {
+    for msg in seen {
+        for s in secrets {
+            assert!(!msg.contains(s), "{who} received {s:?}:\n{msg}");
+        }
+    }
+}
+
+async fn start(uas: &Ua, ports: &str) -> sbcctl_runtime::Host {
+    common::start(&spec(uas.addr, ports)).await
+}
+
+#[tokio::test]
+async fn basic_call_with_rtp_both_ways_and_bye_from_caller() {
+    let mut uas = Ua::bind("127.0.0.2").await;
+    let host = start(&uas, "43000-43099").await;
+    let sbc_a = host.local_addr("a").expect("a");
+    let mut uac = Ua::bind("127.0.0.3").await;
+    let uac_rtp = tokio::net::UdpSocket::bind("127.0.0.3:0")
+        .await
+        .expect("rtp");
+    let uas_rtp = tokio::net::UdpSocket::bind("127.0.0.2:0")
+        .await
+        .expect("rtp");
+
+    uac.send_to(
+        sbc_a,
+        &invite(sbc_a, &uac, "5551234", 1, uac_rtp.local_addr().unwrap()),
+    )
+    .await;
+    let (inv, from) = uas.recv_request().await;
+    assert_eq!(inv.method().as_str(), "INVITE");
+    assert!(
+        inv.uri().unwrap().user.as_deref() == Some("5551234"),
+        "dialled number kept"
+    );
+    let offer_to_uas = sdp_audio_addr(inv.body());
+    assert_eq!(
+        offer_to_uas.ip().to_string(),
+        "127.0.0.1",
+        "offer shows the realm address"
+    );
+    assert_eq!(offer_to_uas.port() % 2, 0, "RTP on an even port");
+    let uas_sdp = sdp(uas_rtp.local_addr().unwrap(), 77, "sendrecv");
+    uas.send_to(
+        from,
+        &answer(&inv, 180, "Ringing", "uas-tag", uas.addr, None),
+    )
+    .await;
+    let ringing = uac.recv_response().await;
+    assert_eq!(ringing.code(), 180);
+    uas.send_to(
+        from,
+        &answer(&inv, 200, "OK", "uas-tag", uas.addr, Some(&uas_sdp)),
+    )
+    .await;
+    let ok = uac.recv_response().await;
+    assert_eq!(ok.code(), 200);
+    let answer_to_uac = sdp_audio_addr(ok.body());
+    assert_eq!(answer_to_uac.ip().to_string(), "127.0.0.1");
+    // The SBC ACKs the callee's 2xx itself; the caller's ACK is absorbed.
+    let (ack, _) = uas.recv_request().await;
+    assert_eq!(ack.method().as_str(), "ACK");
+    uac.send_to(sbc_a, &uac_in_dialog("ACK", &ok, &uac, sbc_a, 1, 1))
+        .await;
+
+    // RTP: caller → SBC → callee, and back.
+    for i in 0..20u16 {
+        uac_rtp
+            .send_to(&rtp_packet(0, i, u32::from(i) * 160, 0x1111), answer_to_uac)
+            .await
+            .unwrap();
+        uas_rtp
+            .send_to(&rtp_packet(0, i, u32::from(i) * 160, 0x2222), offer_to_uas)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut buf = [0u8; 2048];
+    let (n, src) = tokio::time::timeout(Duration::from_secs(2), uas_rtp.recv_from(&mut buf))
+        .await
+        .expect("RTP reaches the callee")
+        .unwrap();
+    assert_eq!(n, 172);
+    assert_eq!(
+        src, offer_to_uas,
+        "the callee sees RTP from the SBC's B-leg port"
+    );
+    let (n, src) = tokio::time::timeout(Duration::from_secs(2), uac_rtp.recv_from(&mut buf))
+        .await
+        .expect("RTP reaches the caller")
+        .unwrap();
+    assert_eq!(n, 172);
+    assert_eq!(src, answer_to_uac);
+
+    // BYE from the caller reaches the callee in the callee's dialog.
+    uac.send_to(sbc_a, &uac_in_dialog("BYE", &ok, &uac, sbc_a, 1, 2))
+        .await;
+    let bye_ok = uac.recv_response().await;
+    assert_eq!(bye_ok.code(), 200);
+    let (bye, from) = uas.recv_request().await;
+    assert_eq!(bye.method().as_str(), "BYE");
+    uas.send_to(from, &answer(&bye, 200, "OK", "uas-tag", uas.addr, None))
+        .await;
+
+    let uac_secrets = [
+        uac.addr.to_string(),
+        "uac-tag-1".into(),
+        "uac-call-1".into(),
+        "z9hG4bKuac1".into(),
+        "uac-secret-agent".into(),
+        uac_rtp.local_addr().unwrap().to_string(),
+    ];
+    let refs: Vec<&str> = uac_secrets.iter().map(String::as_str).collect();
+    assert_no_leak(&uas.seen, &refs, "the callee");
+    let uas_secrets = [uas.addr.to_string(), "uas-tag".into()];
+    let refs: Vec<&str> = uas_secrets.iter().map(String::as_str).collect();
+    assert_no_leak(&uac.seen, &refs, "the caller");
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn cancel_and_busy_are_mapped_to_the_other_leg() {
+    let mut uas = Ua::bind("127.0.0.2").await;
+    let host = start(&uas, "43100-43199").await;
+    let sbc_a = host.local_addr("a").expect("a");
+    let mut uac = Ua::bind("127.0.0.3").await;
+    let rtp: SocketAddr = "127.0.0.3:30000".parse().unwrap();
+
+    // CANCEL while ringing: 200 for the CANCEL, 487 for the INVITE; the callee gets a CANCEL.
+    let inv_text = invite(sbc_a, &uac, "100", 2, rtp);
+    uac.send_to(sbc_a, &inv_text).await;
+    let (inv, from) = uas.recv_request().await;
+    uas.send_to(from, &answer(&inv, 180, "Ringing", "t2", uas.addr, None))
+        .await;
+    assert_eq!(uac.recv_response().await.code(), 180);
+    let cancel = inv_text
+        .replacen("INVITE sip", "CANCEL sip", 1)
+        .replace("CSeq: 1 INVITE", "CSeq: 1 CANCEL");
+    let cancel =
+        cancel.split("Content-Type").next().unwrap().to_owned() + "Content-Length: 0\r\n\r\n";
+    uac.send_to(sbc_a, &cancel).await;
+    let mut codes = vec![
+        uac.recv_response().await.code(),
+        uac.recv_response().await.code(),
+    ];
+    codes.sort();
+    assert_eq!(codes, vec![200, 487]);
+    let (c, from) = uas.recv_request().await;
+    assert_eq!(c.method().as_str(), "CANCEL");
+    uas.send_to(from, &answer(&c, 200, "OK", "t2", uas.addr, None))
+        .await;
+    uas.send_to(
+        from,
+        &answer(&inv, 487, "Request Terminated", "t2", uas.addr, None),
+    )
+    .await;
+    let (ack, _) = uas.recv_request().await;
+    assert_eq!(ack.method().as_str(), "ACK", "the SBC ACKs the 487");
+
+    // Busy: 486 comes back as 486.
+    uac.send_to(sbc_a, &invite(sbc_a, &uac, "101", 3, rtp))
+        .await;
+    let (inv, from) = uas.recv_request().await;
+    uas.send_to(from, &answer(&inv, 486, "Busy Here", "t3", uas.addr, None))
+        .await;
+    let busy = uac.recv_response().await;
+    assert_eq!(busy.code(), 486);
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn echo_peer_answers_and_echoes_rtp() {
+    let uas = Ua::bind("127.0.0.2").await;
+    let host = start(&uas, "43200-43299").await;
+    let sbc_a = host.local_addr("a").expect("a");
+    let mut uac = Ua::bind("127.0.0.3").await;
+    let uac_rtp = tokio::net::UdpSocket::bind("127.0.0.3:0")
+        .await
+        .expect("rtp");
+    uac.send_to(
+        sbc_a,
+        &invite(sbc_a, &uac, "echo", 4, uac_rtp.local_addr().unwrap()),
+    )
+    .await;
+    let ok = uac.recv_response().await;
+    assert_eq!(
+        ok.code(),
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&Message::Response(ok.clone()).to_bytes())
+    );
+    let media = sdp_audio_addr(ok.body());
+    assert_eq!(
+        media.ip().to_string(),
+        "127.0.0.1",
+        "media is anchored on the realm"
+    );
+    uac.send_to(sbc_a, &uac_in_dialog("ACK", &ok, &uac, sbc_a, 4, 1))
+        .await;
+    for i in 0..10u16 {
+        uac_rtp
+            .send_to(&rtp_packet(0, i, u32::from(i) * 160, 0x3333), media)
+            .await
+            .unwrap();
+    }
+    let mut buf = [0u8; 2048];
+    let (n, src) = tokio::time::timeout(Duration::from_secs(2), uac_rtp.recv_from(&mut buf))
+        .await
+        .expect("echoed RTP")
+        .unwrap();
+    assert_eq!((n, src), (172, media));
+    uac.send_to(sbc_a, &uac_in_dialog("BYE", &ok, &uac, sbc_a, 4, 2))
+        .await;
+    assert_eq!(uac.recv_response().await.code(), 200);
+    let _ = header(&Message::Response(ok), "To");
+    host.shutdown().await;
+}
+
+#[allow(dead_code)]
+fn method(r: &Request) -> &str {
+    r.method().as_str()
+}
