@@ -304,3 +304,51 @@ async fn echo_peer_answers_and_echoes_rtp() {
 fn method(r: &Request) -> &str {
     r.method().as_str()
 }
+
+#[tokio::test]
+async fn failover_to_the_second_proxy_when_the_first_refuses_with_503() {
+    let mut first = Ua::bind("127.0.0.2").await;
+    let mut second = Ua::bind("127.0.0.2").await;
+    let yaml = spec(first.addr, "43300-43399").replace(
+        &format!("proxies: [{{ address: \"{}\" }}]", first.addr),
+        &format!(
+            "proxies: [{{ address: \"{}\", priority: 1 }}, {{ address: \"{}\", priority: 2 }}], keepalive: {{ options_interval: 0s }}",
+            first.addr, second.addr
+        ),
+    );
+    let host = common::start(&yaml).await;
+    let sbc_a = host.local_addr("a").expect("a");
+    let mut uac = Ua::bind("127.0.0.3").await;
+    let rtp: SocketAddr = "127.0.0.3:30002".parse().unwrap();
+    uac.send_to(sbc_a, &invite(sbc_a, &uac, "200", 5, rtp))
+        .await;
+    let (inv, from) = first.recv_request().await;
+    first
+        .send_to(
+            from,
+            &answer(&inv, 503, "Service Unavailable", "f1", first.addr, None),
+        )
+        .await;
+    let (ack, _) = first.recv_request().await;
+    assert_eq!(ack.method().as_str(), "ACK");
+    let (inv2, from) = second.recv_request().await;
+    assert_eq!(
+        inv2.method().as_str(),
+        "INVITE",
+        "the second proxy gets the call"
+    );
+    assert_eq!(inv2.uri().unwrap().user.as_deref(), Some("200"));
+    let body = sdp("127.0.0.2:30004".parse().unwrap(), 9, "sendrecv");
+    second
+        .send_to(
+            from,
+            &answer(&inv2, 200, "OK", "f2", second.addr, Some(&body)),
+        )
+        .await;
+    let ok = uac.recv_response().await;
+    assert_eq!(ok.code(), 200, "the caller never saw the 503");
+    uac.send_to(sbc_a, &uac_in_dialog("BYE", &ok, &uac, sbc_a, 5, 2))
+        .await;
+    assert_eq!(uac.recv_response().await.code(), 200);
+    host.shutdown().await;
+}
