@@ -515,6 +515,22 @@ impl Call {
                 self.state = State::Terminated;
             }
             (State::Cancelling, 300..) => self.state = State::Terminated,
+            (State::Confirmed, 200..=299) => {
+                // A retransmitted 2xx means our ACK was lost: send it again (RFC 3261
+                // §13.2.2.4); the ACK is built the same way, so it is the same ACK.
+                let ack = self.b.build(
+                    Method::Ack,
+                    self.b_invite_cseq,
+                    &self.b_branch_for_ack(),
+                    70,
+                );
+                out.push(Output::Request {
+                    call: self.id,
+                    side: Side::B,
+                    target: self.current,
+                    request: ack,
+                });
+            }
             _ => {}
         }
     }

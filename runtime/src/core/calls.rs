@@ -55,9 +55,21 @@ pub(super) struct CallCtx {
     pub caller_call_id: String,
 }
 
+/// A 2xx to an INVITE sent over UDP, retransmitted until its ACK arrives (RFC 3261
+/// §13.3.1.4; RFC 6026 leaves this to the transaction user).
+pub(super) struct Pending2xx {
+    txn: TxnId,
+    response: sbcctl_sip::Response,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+}
+
 /// All calls of the core.
 pub(super) struct CallTable {
     pub calls: Calls,
+    /// Unacknowledged 2xx responses by call and leg.
+    pub pending_2xx: HashMap<(CallId, Side), Pending2xx>,
     pub ctx: HashMap<CallId, CallCtx>,
     /// Client transactions the B2BUA started: which call, leg and target they belong to.
     pub txns: HashMap<TxnId, (CallId, Side, usize)>,
@@ -69,16 +81,20 @@ impl CallTable {
             calls,
             ctx: HashMap::new(),
             txns: HashMap::new(),
+            pending_2xx: HashMap::new(),
         }
     }
 
     /// When the oldest ended call's routing may be dropped.
     pub fn next_sweep(&self) -> Option<Instant> {
-        self.ctx
+        let sweep = self
+            .ctx
             .values()
             .filter_map(|c| c.ended_at)
             .min()
-            .map(|t| t + LINGER)
+            .map(|t| t + LINGER);
+        let resend = self.pending_2xx.values().map(|p| p.next).min();
+        sweep.into_iter().chain(resend).min()
     }
 
     /// Calls not ended yet.
@@ -113,6 +129,9 @@ impl SipCore {
         req: Request,
         from: &Dest,
     ) {
+        if *req.method() == Method::Ack {
+            self.calls.pending_2xx.remove(&(call, side));
+        }
         let Some(ctx) = self.calls.ctx.get_mut(&call) else {
             return;
         };
@@ -201,6 +220,9 @@ impl SipCore {
         self.calls
             .txns
             .retain(|_, (call, _, _)| ctx.contains_key(call));
+        self.calls
+            .pending_2xx
+            .retain(|(call, _), _| ctx.get(call).is_some_and(|c| c.ended_at.is_none()));
     }
 
     /// Carries out what the B2BUA asked for. `origin` is the server transaction of the request
@@ -367,6 +389,56 @@ impl SipCore {
         };
         if let Err(e) = self.txn.send_response(now, txn, &response) {
             debug!(call = call.0, error = %e, "call response refused by the transaction layer");
+            return;
+        }
+        let unreliable = match side {
+            Side::A => !ctx.a.kind.is_reliable(),
+            Side::B => ctx
+                .targets
+                .first()
+                .is_some_and(|t| matches!(t, Target::Net(d) if !d.kind.is_reliable())),
+        };
+        if response.is_success() && key.2 == Method::Invite && unreliable {
+            let t1 = self.txn.config().t1;
+            self.calls.pending_2xx.insert(
+                (call, side),
+                Pending2xx {
+                    txn,
+                    response,
+                    next: now + t1,
+                    interval: t1,
+                    give_up: now + t1 * 64,
+                },
+            );
+        }
+    }
+
+    /// Retransmits unacknowledged 2xx responses; a call whose 2xx is never acknowledged is
+    /// ended (RFC 3261 §13.3.1.4).
+    pub(super) fn resend_2xx(&mut self, now: Instant) {
+        let t2 = self.txn.config().t2;
+        let mut lost = Vec::new();
+        for ((call, side), p) in &mut self.calls.pending_2xx {
+            if p.next > now {
+                continue;
+            }
+            if now >= p.give_up {
+                lost.push((*call, *side));
+                continue;
+            }
+            let _ = self.txn.send_response(now, p.txn, &p.response);
+            p.interval = (p.interval * 2).min(t2);
+            p.next = now + p.interval;
+        }
+        for (call, side) in lost {
+            self.calls.pending_2xx.remove(&(call, side));
+            info!(
+                call = call.0,
+                ?side,
+                "2xx never acknowledged: ending the call"
+            );
+            let outs = self.calls.calls.leg_lost(now, call, side, 0);
+            self.process_outputs(now, outs, None);
         }
     }
 

@@ -309,6 +309,7 @@ impl SipCore {
         self.drain_events(now);
         let outs = self.calls.calls.handle_timeout(now);
         self.process_outputs(now, outs, None);
+        self.resend_2xx(now);
         self.sweep_calls(now);
         self.send_pings(now);
         self.drain_events(now);
