@@ -17,6 +17,8 @@ pub enum EndCause {
     /// The SBC ended the call (media failure or timeout, shutdown); the code is what the
     /// caller got when the call was not answered yet.
     Terminated(u16),
+    /// The refresher did not refresh the session in time (RFC 4028 §10): both legs got BYE.
+    SessionExpired,
 }
 
 /// The status relayed to the caller for a final failure on the B leg.

@@ -1,7 +1,7 @@
 //! The B2BUA endpoint: owns the calls and finds the call and leg of every
 //! incoming message by its Call-ID.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use sbcctl_sip::{Message, Method, Request};
@@ -32,6 +32,10 @@ pub type Fill = Box<dyn FnMut(&mut [u8]) + Send>;
 pub struct Calls {
     calls: HashMap<CallId, Call>,
     index: HashMap<(String, Side), CallId>,
+    /// Each call's earliest deadline, ordered, so that [`Calls::poll_timeout`] does not scan
+    /// every call.
+    deadlines: BTreeSet<(Instant, CallId)>,
+    deadline_of: HashMap<CallId, Instant>,
     next: u64,
     fill: Fill,
 }
@@ -42,6 +46,8 @@ impl Calls {
         Calls {
             calls: HashMap::new(),
             index: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            deadline_of: HashMap::new(),
             next: 1,
             fill,
         }
@@ -102,6 +108,7 @@ impl Calls {
         self.index
             .insert((call.call_id(Side::B).to_owned(), Side::B), id);
         self.calls.insert(id, call);
+        self.reap(id);
         Ok((id, out))
     }
 
@@ -112,7 +119,7 @@ impl Calls {
         now: Instant,
         call: CallId,
         side: Side,
-        _target: usize,
+        target: usize,
         msg: &Message,
     ) -> Vec<Output> {
         let Some(c) = self.calls.get_mut(&call) else {
@@ -120,7 +127,7 @@ impl Calls {
         };
         let out = match msg {
             Message::Request(r) => c.on_request(now, side, r, &mut *self.fill),
-            Message::Response(r) => c.on_response(now, side, r, &mut *self.fill),
+            Message::Response(r) => c.on_response(now, side, target, r, &mut *self.fill),
         };
         self.reap(call);
         out
@@ -132,12 +139,12 @@ impl Calls {
         now: Instant,
         call: CallId,
         side: Side,
-        _target: usize,
+        target: usize,
     ) -> Vec<Output> {
         let Some(c) = self.calls.get_mut(&call) else {
             return Vec::new();
         };
-        let out = c.on_leg_lost(now, side, &mut *self.fill);
+        let out = c.on_leg_lost(now, side, target, &mut *self.fill);
         self.reap(call);
         out
     }
@@ -160,29 +167,59 @@ impl Calls {
 
     /// Forgets a call whose outbound INVITE was never sent (the glue answered the caller).
     pub fn abandon(&mut self, call: CallId) {
-        if let Some(c) = self.calls.remove(&call) {
-            self.index.remove(&(c.call_id(Side::A).to_owned(), Side::A));
-            self.index.remove(&(c.call_id(Side::B).to_owned(), Side::B));
+        self.forget(call);
+    }
+
+    /// The earliest deadline of any call: 2xx and reliable-provisional retransmissions, an
+    /// ACK awaited with the answer, session timers, cancelled forks given up.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    /// Fires the timers due at `now`. Each due call runs once per call of this function.
+    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Output> {
+        let due: Vec<CallId> = self
+            .deadlines
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, id)| *id)
+            .collect();
+        let mut out = Vec::new();
+        for id in due {
+            if let Some(c) = self.calls.get_mut(&id) {
+                out.extend(c.on_timeout(now, &mut *self.fill));
+            }
+            self.reap(id);
+        }
+        out
+    }
+
+    /// After a call changed: drops it when it is over, else files its next deadline.
+    fn reap(&mut self, id: CallId) {
+        let Some(c) = self.calls.get(&id) else {
+            return;
+        };
+        if c.is_terminated() {
+            self.forget(id);
+            return;
+        }
+        let next = c.next_deadline();
+        if let Some(old) = self.deadline_of.remove(&id) {
+            self.deadlines.remove(&(old, id));
+        }
+        if let Some(t) = next {
+            self.deadline_of.insert(id, t);
+            self.deadlines.insert((t, id));
         }
     }
 
-    /// The earliest timer of any call (reliable provisionals, session timers).
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-
-    /// Fires the timers due at `now`.
-    pub fn handle_timeout(&mut self, _now: Instant) -> Vec<Output> {
-        Vec::new()
-    }
-
-    fn reap(&mut self, id: CallId) {
-        if let Some(c) = self.calls.get(&id)
-            && c.is_terminated()
-        {
+    fn forget(&mut self, id: CallId) {
+        if let Some(c) = self.calls.remove(&id) {
             self.index.remove(&(c.call_id(Side::A).to_owned(), Side::A));
             self.index.remove(&(c.call_id(Side::B).to_owned(), Side::B));
-            self.calls.remove(&id);
+        }
+        if let Some(t) = self.deadline_of.remove(&id) {
+            self.deadlines.remove(&(t, id));
         }
     }
 }

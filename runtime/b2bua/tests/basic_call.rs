@@ -63,7 +63,9 @@ fn req(text: &str) -> Request {
 
 fn resp_to(r: &Request, code: u16, tag: &str, contact: bool, body: &str) -> Response {
     let mut resp = Response::for_request(r, code, "X");
-    resp.set_to_tag_if_absent(tag);
+    if !tag.is_empty() {
+        resp.set_to_tag_if_absent(tag);
+    }
     if contact {
         resp.headers.append("Contact", "<sip:bob@10.9.9.99:5070>");
         resp.headers.append("Record-Route", "<sip:rr.b.example;lr>");
@@ -333,6 +335,16 @@ fn busy_is_relayed_and_cancel_gives_487() {
     seen.take(calls.handle(t0, id, Side::A, 0, &Message::Request(cancel)));
     let codes: Vec<u16> = seen.a_responses.iter().map(Response::code).collect();
     assert_eq!(codes, vec![100, 200, 487]);
+    // RFC 3261 §9.1: no CANCEL before B sent any response; its 100 releases it.
+    assert_eq!(seen.b_requests.len(), 1, "CANCEL held until B answers");
+    let b_inv = seen.b_requests[0].clone();
+    seen.take(calls.handle(
+        t0,
+        id,
+        Side::B,
+        0,
+        &Message::Response(resp_to(&b_inv, 100, "", false, "")),
+    ));
     assert_eq!(
         seen.b_requests
             .last()
@@ -378,7 +390,7 @@ fn max_forwards_zero_is_483_and_timeout_is_408() {
         b"sip:+15551234@10.9.9.8:5060"
     );
     assert!(!calls.is_empty());
-    seen.take(calls.leg_lost(t0 + Duration::from_secs(64), id, Side::B, 0));
+    seen.take(calls.leg_lost(t0 + Duration::from_secs(64), id, Side::B, 1));
     assert_eq!(seen.a_responses.last().map(Response::code), Some(408));
     assert!(calls.is_empty());
 }
