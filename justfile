@@ -17,7 +17,7 @@ fmt:
 
 # Validate every example spec.
 examples:
-    cargo run -q -p sbcctl -- validate --deny-warnings examples/*.yaml
+    cargo run -q -p sbcctl -- validate --deny-warnings examples/*.yaml examples/pbx/*.yaml
 
 # Regenerate the committed JSON Schema of the spec.
 schema:
