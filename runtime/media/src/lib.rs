@@ -13,5 +13,6 @@ pub mod relay;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod session;
 pub mod translate;
 pub mod webrtc;

@@ -23,6 +23,16 @@ impl Echo {
         }
     }
 
+    /// The outgoing stream (SSRC, counters for an RTCP SR).
+    pub fn out_stream(&self) -> &OutStream {
+        &self.out
+    }
+
+    /// A renegotiated codec with another clock (the numbering continues).
+    pub fn set_clock(&mut self, clock: u32) {
+        self.clock = clock;
+    }
+
     /// The header to send back for a received one (same PT and marker).
     pub fn map(&mut self, now: Instant, h: RtpHeader) -> RtpHeader {
         let route = PtRoute {

@@ -13,7 +13,8 @@ mod leg;
 pub use index::{LegIndex, stun_local_ufrag};
 pub use leg::{LegConfig, LegOutput, RtpIn, WebRtcLeg};
 
-use str0m::config::DtlsCert;
+/// The certificate type, re-exported so the glue can hold it without naming str0m.
+pub use str0m::config::DtlsCert;
 
 /// What went wrong on a WebRTC leg.
 #[derive(Debug, thiserror::Error)]
