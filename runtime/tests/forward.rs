@@ -182,7 +182,50 @@ async fn register_is_relayed_challenge_passes_through_and_binding_maps_back() {
         Some(1)
     );
 
-    // 3. The connection closes: the mapping goes with it.
+    // 3. The upstream calls the Contact it was given: the browser rings over its WebSocket, and
+    // its answer (busy here) goes back to the upstream.
+    let uri = upstream_contact
+        .trim_start_matches('<')
+        .split(['>', ';'])
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let local = upstream.local_addr().expect("addr");
+    let invite = format!(
+        "INVITE {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKfwdinv\r\nMax-Forwards: 70\r\n\
+         From: <sip:200@pbx.test>;tag=up1\r\nTo: <sip:alice@pbx.test>\r\nCall-ID: fwd-inv-1\r\n\
+         CSeq: 1 INVITE\r\nContact: <sip:200@{local}>\r\nContent-Length: 0\r\n\r\n"
+    );
+    upstream
+        .send_to(invite.as_bytes(), sbc)
+        .await
+        .expect("send");
+    let ring = loop {
+        let bytes = common::next_message(&mut browser).await;
+        if let Ok(Message::Request(r)) = parse(&bytes) {
+            break r;
+        }
+    };
+    assert_eq!(ring.method().as_str(), "INVITE", "the browser is called");
+    let mut busy = sbcctl_sip::Response::for_request(&ring, 486, "Busy Here");
+    busy.set_to_tag_if_absent("br1");
+    ws::send(&mut browser, &String::from_utf8_lossy(&busy.to_bytes()))
+        .await
+        .expect("send");
+    let mut buf = vec![0u8; 65536];
+    let code = loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), upstream.recv(&mut buf))
+            .await
+            .expect("the upstream gets an answer")
+            .expect("recv");
+        let code = Response::parse(&buf[..n]).map(|r| r.status).unwrap_or(0);
+        if code >= 200 {
+            break code;
+        }
+    };
+    assert_eq!(code, 486);
+
+    // 4. The connection closes: the mapping goes with it.
     drop(browser);
     assert_eq!(common::wait_bindings(&host, "phones", 0).await, 0);
     host.shutdown().await;

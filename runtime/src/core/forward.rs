@@ -248,6 +248,16 @@ impl Forwarder {
         self.table.remove_flow(flow).len()
     }
 
+    /// The browsers a call from the upstream reaches: the Request-URI user is the token of a
+    /// rewritten Contact (what the upstream registrar was given).
+    pub fn lookup(&self, token: &str, now: std::time::Instant) -> Vec<(String, Option<FlowRef>)> {
+        self.table
+            .get(token)
+            .filter(|e| e.is_active(now))
+            .map(|e| vec![(e.contact.clone(), e.flow)])
+            .unwrap_or_default()
+    }
+
     pub fn entries(&self) -> usize {
         self.table.len()
     }

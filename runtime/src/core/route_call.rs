@@ -179,8 +179,25 @@ impl SipCore {
 
     /// The live bindings of `user` at a users peer in local mode.
     fn bindings_of(&self, peer: PeerId, user: &str, now: Instant) -> Vec<BindingTarget> {
-        let Some(Registrar::Local(i)) = self.registrar_of_peer(peer) else {
-            return Vec::new();
+        let i = match self.registrar_of_peer(peer) {
+            Some(Registrar::Local(i)) => i,
+            Some(Registrar::Forward(f)) => {
+                let Some(f) = self.forwarders.get(f) else {
+                    return Vec::new();
+                };
+                return f
+                    .lookup(user, now)
+                    .into_iter()
+                    .filter_map(|(contact, flow)| {
+                        Some(BindingTarget {
+                            contact: SipUri::parse(&contact).ok()?,
+                            flow: flow.map(|f| f.0),
+                            received: None,
+                        })
+                    })
+                    .collect();
+            }
+            None => return Vec::new(),
         };
         let Some(r) = self.registrars.get(i) else {
             return Vec::new();

@@ -206,7 +206,11 @@ pub fn binding_targets(
     let mut uris = Vec::new();
     let mut targets = Vec::new();
     for b in bindings {
-        let remote = b.received.or_else(|| {
+        // Over a flow the address is only informative: the flow is what the message takes.
+        let over_flow = b
+            .flow
+            .map(|_| SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0));
+        let remote = b.received.or(over_flow).or_else(|| {
             let ip = match b.contact.host.as_ref()? {
                 Host::Ipv4(v4) => IpAddr::V4(*v4),
                 Host::Ipv6(v6) => IpAddr::V6(*v6),
