@@ -5,6 +5,7 @@
 //! Every run is bounded by `--duration` (or a registration count) and stops by itself.
 
 mod report;
+mod rtp_calls;
 mod udp;
 mod ws_idle;
 mod ws_register;
@@ -20,7 +21,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "sipload",
     version,
-    about = "SIP load generator: REGISTER with digest auth over WS or UDP"
+    about = "SIP load generator: REGISTER with digest auth over WS or UDP, RTP calls"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,6 +36,9 @@ enum Command {
     UdpRegister(udp::UdpRegisterArgs),
     /// Opens N WebSocket connections, registers each once, then keeps them alive and idle.
     WsIdle(ws_idle::WsIdleArgs),
+    /// N concurrent G.711 calls through the SBC over UDP, RTP both ways (this process also
+    /// answers and echoes the media); reports loss and round-trip time.
+    RtpCalls(rtp_calls::RtpCallsArgs),
 }
 
 /// Options shared by every scenario: who registers, where, and for how long.
@@ -108,6 +112,7 @@ fn main() -> anyhow::Result<()> {
             Command::WsRegister(args) => ws_register::run(args).await,
             Command::UdpRegister(args) => udp::run(args).await,
             Command::WsIdle(args) => ws_idle::run(args).await,
+            Command::RtpCalls(args) => rtp_calls::run(args).await,
         }
     })
 }
