@@ -14,6 +14,9 @@ use super::timers::T1;
 use super::{Call, Output, copy_content, tag_of};
 use crate::leg::{Leg, Side};
 
+/// Stray 2xx dialogs remembered per fork (to re-ACK their retransmissions).
+const MAX_DROPPED: usize = 8;
+
 /// Where a fork stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ForkState {
@@ -232,7 +235,11 @@ impl Call {
         let seq = leg.next_cseq();
         let bye_branch = sbcctl_sip::new_branch(&mut *fill);
         let bye = leg.build(Method::Bye, seq, &bye_branch, 70);
-        f.dropped.push((tag, ack.clone()));
+        // A handful of stray dialogs is plenty; beyond that a retransmission costs one more
+        // BYE rather than memory.
+        if f.dropped.len() < MAX_DROPPED {
+            f.dropped.push((tag, ack.clone()));
+        }
         let target = f.target;
         self.send(out, Side::B, target, ack);
         self.send(out, Side::B, target, bye);

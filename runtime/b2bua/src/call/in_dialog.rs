@@ -300,7 +300,7 @@ impl Call {
             let ack = self.ack_for(side, seq);
             self.ack_sent(side, seq, ack, out);
         }
-        self.send_ok(now, origin_side, origin_cseq, r, out);
+        self.reply(out, origin_side, r);
     }
 }
 

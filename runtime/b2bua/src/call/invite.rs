@@ -137,7 +137,7 @@ impl Call {
         let a_headers = self.a_invite.headers.clone();
         self.session.a_refreshed(now, &a_headers, &mut r);
         self.rel.finish();
-        self.send_ok(now, Side::A, self.a_cseq, r, out);
+        self.reply(out, Side::A, r);
         out.push(Output::Answered {
             call: self.id,
             at: now,

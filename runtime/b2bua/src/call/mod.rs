@@ -10,11 +10,11 @@
 //! one at a time for serial failover, all at once for parallel forking. The
 //! winning fork's dialog becomes the B leg.
 //!
-//! Modules: [`start`] builds a call, [`fork`] the outbound INVITEs and the
-//! choice among their answers, [`invite`] the responses to them,
-//! [`in_dialog`] requests on either leg and relayed responses, [`ending`]
-//! how a call ends, [`reliable`] 100rel (RFC 3262), [`session`] session
-//! timers (RFC 4028), [`timers`] the deadlines that drive retransmissions.
+//! Modules: `start` builds a call; `fork` the outbound INVITEs and the choice
+//! among their answers; `invite` the responses to them; `in_dialog` requests
+//! on either leg and relayed responses; `ending` how a call ends; `reliable`
+//! 100rel (RFC 3262); `session` session timers (RFC 4028); `timers` the
+//! deadlines (held ACKs, cancelled forks, and the two above).
 
 mod ending;
 mod fork;
@@ -36,7 +36,7 @@ use crate::leg::{Leg, LegAddr, Side};
 use fork::Fork;
 use reliable::Reliable;
 use session::SessionTimers;
-use timers::{AckWait, OkRetx};
+use timers::AckWait;
 
 /// End-to-end headers relayed between legs; everything else stays on its leg.
 const COPIED: &[&str] = &[
@@ -154,8 +154,6 @@ pub struct Call {
     /// A's reliable provisional responses (RFC 3262).
     rel: Reliable,
     session: SessionTimers,
-    /// 2xx responses to INVITEs retransmitted until their ACK (RFC 3261 §13.3.1.4).
-    ok_retx: Vec<OkRetx>,
     /// A 2xx that carried an offer: its ACK waits for the answer in the other leg's ACK.
     ack_wait: Option<AckWait>,
     /// The last ACK sent for a 2xx per leg (CSeq and request): a retransmitted 2xx gets it
@@ -285,7 +283,6 @@ impl Call {
                 cause,
             });
         }
-        self.ok_retx.clear();
         self.ack_wait = None;
         self.session.stop();
         self.rel.finish();

@@ -96,7 +96,6 @@ impl Call {
             ended: false,
             rel: Reliable::new(has_option(h, "Require", "100rel")),
             session: SessionTimers::from_caller(h),
-            ok_retx: Vec::new(),
             ack_wait: None,
             last_ack: [None, None],
         };

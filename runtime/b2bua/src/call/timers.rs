@@ -1,9 +1,7 @@
 //! The deadlines of a call and what happens when they pass.
 //!
-//! - 2xx retransmission: the transaction layer stops at the 2xx of an INVITE (RFC 6026), so
-//!   the UAS core retransmits it on unreliable transports until the ACK (RFC 3261
-//!   §13.3.1.4: T1 doubling up to T2, for 64*T1). A missing ACK alone does not end the call:
-//!   media already flows, and the ACK only matters when it carries an answer (below).
+//! - 2xx retransmission until the ACK (RFC 3261 §13.3.1.4) is the glue's: it owns the
+//!   server transaction the 2xx went out on.
 //! - ACK with the answer: a 2xx that carried an offer (the reply to an offerless INVITE) is
 //!   not ACKed at once; its ACK waits for the other leg's ACK, whose body is the answer. If
 //!   that ACK never comes within 64*T1 the session has no answer: both legs get a BYE.
@@ -13,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use sbcctl_sip::{Method, Request, Response};
+use sbcctl_sip::{Method, Request};
 
 use super::fork::ForkState;
 use super::{Call, Output, side_index};
@@ -22,19 +20,6 @@ use crate::leg::Side;
 
 /// RFC 3261 §17.1.1.1 round-trip estimate.
 pub(super) const T1: Duration = Duration::from_millis(500);
-/// RFC 3261 §17.1.2.2 cap of retransmit intervals.
-pub(super) const T2: Duration = Duration::from_secs(4);
-
-/// A 2xx to an INVITE received on `side`, retransmitted until its ACK.
-#[derive(Clone, Debug)]
-pub(super) struct OkRetx {
-    side: Side,
-    cseq: u32,
-    response: Response,
-    next: Instant,
-    interval: Duration,
-    until: Instant,
-}
 
 /// A 2xx with an offer from leg `to`, whose ACK waits for the answer in the ACK of the
 /// INVITE with CSeq `origin_cseq` on the other leg.
@@ -54,7 +39,6 @@ impl Call {
             .iter()
             .filter(|f| f.state == ForkState::Cancelled)
             .filter_map(|f| f.give_up_at);
-        let retx = self.ok_retx.iter().map(|r| r.next);
         [
             self.rel.deadline(),
             self.session.deadline(),
@@ -63,7 +47,6 @@ impl Call {
         .into_iter()
         .flatten()
         .chain(forks)
-        .chain(retx)
         .min()
     }
 
@@ -90,55 +73,17 @@ impl Call {
             self.hang_up_both(now, EndCause::LegLost(origin), &mut out, fill);
             return out;
         }
-        for r in &mut self.ok_retx {
-            if r.next <= now && now < r.until {
-                r.interval = (r.interval * 2).min(T2);
-                r.next = now + r.interval;
-                out.push(Output::Response {
-                    call: self.id,
-                    side: r.side,
-                    response: r.response.clone(),
-                });
-            }
-        }
-        self.ok_retx.retain(|r| now < r.until);
         self.reliable_timeout(now, &mut out);
         self.session_timeout(now, &mut out, fill);
         out
     }
 
-    /// Sends the 2xx of an INVITE received on `side` and, on an unreliable transport, keeps
-    /// it for retransmission until the ACK.
-    pub(super) fn send_ok(
-        &mut self,
-        now: Instant,
-        side: Side,
-        cseq: u32,
-        response: Response,
-        out: &mut Vec<Output>,
-    ) {
-        if !self.leg(side).addr.transport.is_reliable() {
-            self.ok_retx.retain(|r| !(r.side == side && r.cseq == cseq));
-            self.ok_retx.push(OkRetx {
-                side,
-                cseq,
-                response: response.clone(),
-                next: now + T1,
-                interval: T1,
-                until: now + 64 * T1,
-            });
-        }
-        self.reply(out, side, response);
-    }
-
-    /// The ACK for the 2xx of INVITE `cseq` arrived on `side`: stop retransmitting, and send
-    /// a held ACK on the other leg with this ACK's body (the answer).
+    /// The ACK for the 2xx of INVITE `cseq` arrived on `side`: a held ACK on the other leg
+    /// goes out with this ACK's body (the answer).
     pub(super) fn on_ack(&mut self, side: Side, ack: &Request, out: &mut Vec<Output>) {
         let Ok(cseq) = ack.headers.cseq() else {
             return;
         };
-        self.ok_retx
-            .retain(|r| !(r.side == side && r.cseq == cseq.seq));
         let Some(w) = self
             .ack_wait
             .take_if(|w| w.to == side.other() && w.origin_cseq == cseq.seq)
