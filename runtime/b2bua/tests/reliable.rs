@@ -143,3 +143,22 @@ fn caller_only_supporting_100rel_gets_plain_provisionals() {
     );
     assert_eq!(net.calls.poll_timeout(), None);
 }
+
+#[test]
+fn reliable_messages_snapshot() {
+    let mut net = Net::start(&invite_with("Require: 100rel\n", "v=0\n"), routing());
+    let inv = net.seen.b_invite(0);
+    net.b_answers(0, reliable(&resp_to(&inv, 180, "btag-0", true, ""), 7));
+    let (_, prack) = net.seen.last_b("PRACK");
+    let to_a = net.seen.a_responses.last().cloned().expect("180");
+    let text = |b: bytes::Bytes| String::from_utf8_lossy(&b).into_owned();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../snapshots/b2bua"
+    ));
+    settings.bind(|| {
+        insta::assert_snapshot!("prack_to_b", text(prack.to_bytes()));
+        insta::assert_snapshot!("reliable_180_to_a", text(to_a.to_bytes()));
+    });
+}

@@ -240,12 +240,11 @@ impl Seen {
     }
 
     /// The SBC's To tag towards A (from the last response with one).
-    pub fn a_tag(&self) -> String {
+    pub fn a_tag(&self) -> Option<String> {
         self.a_responses
             .iter()
             .rev()
             .find_map(|r| r.headers.to().ok().and_then(|t| t.tag().map(str::to_owned)))
-            .expect("A tag")
     }
 }
 
@@ -319,15 +318,19 @@ impl Net {
         self.now = until;
     }
 
-    /// An in-dialog request from A (its To tag is the SBC's A tag).
+    /// A request from A in its dialog (To carries the SBC's A tag once there is one).
     pub fn a_request(&self, method: &str, cseq: u32, extra: &str, body: &str) -> Request {
-        let tag = self.seen.a_tag();
+        let tag = self
+            .seen
+            .a_tag()
+            .map(|t| format!(";tag={t}"))
+            .unwrap_or_default();
         req(&format!(
             "{method} sip:sbc@203.0.113.1:5061 SIP/2.0
 Via: SIP/2.0/UDP 192.0.2.50:5062;branch=z9hG4bKaaa{cseq}
 Max-Forwards: 70
 From: \"Alice\" <sip:alice@alice.example>;tag=atag111
-To: <sip:+15551234@203.0.113.1>;tag={tag}
+To: <sip:+15551234@203.0.113.1>{tag}
 Call-ID: a-call-id-777
 CSeq: {cseq} {method}
 {extra}Content-Length: {}
