@@ -4,4 +4,5 @@
 
 pub mod digest;
 pub mod sip;
+pub mod webrtc;
 pub mod ws;

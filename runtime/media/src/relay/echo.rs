@@ -33,6 +33,11 @@ impl Echo {
         self.clock = clock;
     }
 
+    /// Counts a packet sent back (for the RTCP SR of the echo's stream).
+    pub(crate) fn count(&mut self, payload_len: usize) {
+        self.out.count(payload_len);
+    }
+
     /// The header to send back for a received one (same PT and marker).
     pub fn map(&mut self, now: Instant, h: RtpHeader) -> RtpHeader {
         let route = PtRoute {
@@ -64,6 +69,7 @@ impl Echo {
             .ok_or(RelayDrop::BufferTooSmall)?
             .copy_from_slice(v.payload);
         h.write(out).map_err(|_| RelayDrop::BufferTooSmall)?;
+        self.out.count(v.payload.len());
         Ok(len)
     }
 }

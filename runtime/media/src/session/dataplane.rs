@@ -138,6 +138,7 @@ impl CallMedia {
     fn echo_header(&mut self, now: Instant, h: RtpHeader, len: usize) -> Option<RtpHeader> {
         let echo = self.echo.as_mut()?;
         self.echo_in.record_seq_only(h.seq, len);
+        echo.count(len);
         Some(echo.map(now, h))
     }
 

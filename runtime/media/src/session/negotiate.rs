@@ -142,6 +142,25 @@ impl CallMedia {
         codec::common(theirs, ours)
     }
 
+    /// A refused offer. When the two legs' profiles share no codec the
+    /// reason names the receiving leg's list rather than an empty one.
+    fn offer_reject(&self, x: Leg, e: TranslateError) -> Reject {
+        match e {
+            TranslateError::NoCommonCodec(mut n)
+                if !self.allowed(x).iter().any(|c| !c.is_dtmf()) =>
+            {
+                let theirs = &self.leg(x.other()).codecs;
+                n.allowed = theirs
+                    .iter()
+                    .map(Codec::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Reject::new(488, n.to_string())
+            }
+            e => translate_reject(e),
+        }
+    }
+
     /// Settles an `Auto` leg from its SDP, and checks a fixed kind matches.
     fn check_kind(&mut self, leg: Leg, sdp: &Sdp) -> Result<(), Reject> {
         let webrtc = is_webrtc(sdp);
@@ -205,7 +224,7 @@ impl CallMedia {
         }
         let allowed = self.allowed(x);
         // Refuse before allocating anything.
-        PendingOffer::from_offer(sdp, &allowed).map_err(translate_reject)?;
+        PendingOffer::from_offer(sdp, &allowed).map_err(|e| self.offer_reject(x, e))?;
         self.ensure_endpoint(x, res)?;
         self.ensure_endpoint(y, res)?;
         let endpoint = &mut self.legs[y.index()].endpoint;
