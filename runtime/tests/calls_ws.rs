@@ -188,3 +188,28 @@ async fn pbx_call_forks_to_every_registration_and_cancel_reaches_them() {
     );
     host.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_closed_websocket_ends_the_call_with_bye_to_the_pbx() {
+    let mut pbx = Ua::bind("127.0.0.2").await;
+    let host = common::start(&spec(pbx.addr)).await;
+    let sbc = host.local_addr("lan").expect("lan");
+    let target = common::ws_target(&host, "browsers", Some("http://app.test"));
+    let mut browser = register(&target).await;
+    pbx.send_to(sbc, &pbx_invite(sbc, &pbx, 2)).await;
+    let inv = ws_request(&mut browser).await;
+    let offer = String::from_utf8_lossy(inv.body()).into_owned();
+    assert!(offer.contains("UDP/TLS/RTP/SAVPF"), "the browser gets a WebRTC offer: {offer}");
+    assert!(offer.contains("a=fingerprint:"), "{offer}");
+    ws::send(&mut browser, &ws_answer(&inv, 180, "Ringing", "r2"))
+        .await
+        .expect("send");
+    assert_eq!(pbx.recv_response().await.code(), 180);
+    // The browser goes away while ringing: the PBX's INVITE gets a final answer in time.
+    let closed_at = std::time::Instant::now();
+    drop(browser);
+    let fin = pbx.recv_response().await;
+    assert!(fin.code() >= 400, "a failure for the PBX, got {}", fin.code());
+    assert!(closed_at.elapsed() < std::time::Duration::from_secs(1));
+    host.shutdown().await;
+}

@@ -43,6 +43,8 @@ pub(super) struct CallCtx {
     /// The caller's INVITE transaction, answered by the glue itself when the B leg never starts.
     pub a_txn: TxnId,
     pub b_started: bool,
+    /// The B target the last request from the B side came from (the answering fork).
+    pub b_target: usize,
     pub started: SystemTime,
     pub started_at: Instant,
     pub answered: Option<(SystemTime, Instant)>,
@@ -140,9 +142,15 @@ impl SipCore {
             Side::B => ctx
                 .targets
                 .iter()
-                .position(|t| matches!(t, Target::Net(d) if d.remote == from.remote))
+                .position(|t| {
+                    matches!(t, Target::Net(d)
+                        if (d.flow.is_some() && d.flow == from.flow) || d.remote == from.remote)
+                })
                 .unwrap_or(0),
         };
+        if side == Side::B {
+            ctx.b_target = target;
+        }
         if let (Some(txn), Ok(cseq)) = (txn, req.headers.cseq()) {
             ctx.server_txns
                 .insert((side, cseq.seq, req.method().clone()), txn);
@@ -188,6 +196,30 @@ impl SipCore {
         let outs = self.calls.calls.leg_lost(now, call, side, target);
         self.process_outputs(now, outs, None);
         true
+    }
+
+    /// A connection closed: every call with a leg over it loses that leg, so the other side
+    /// gets a BYE (or a final response) at once rather than after a media timeout.
+    pub(super) fn calls_flow_closed(&mut self, now: Instant, flow: sbcctl_transport::FlowId) {
+        let mut lost = Vec::new();
+        for (id, ctx) in &self.calls.ctx {
+            if ctx.ended_at.is_some() {
+                continue;
+            }
+            if ctx.a.flow == Some(flow) {
+                lost.push((*id, Side::A, 0));
+            }
+            for (i, t) in ctx.targets.iter().enumerate() {
+                if matches!(t, Target::Net(d) if d.flow == Some(flow)) {
+                    lost.push((*id, Side::B, i));
+                }
+            }
+        }
+        for (call, side, target) in lost {
+            info!(call = call.0, ?side, "connection of a call leg closed");
+            let outs = self.calls.calls.leg_lost(now, call, side, target);
+            self.process_outputs(now, outs, None);
+        }
     }
 
     /// Ends a call from the SBC's side (media timeout, media failure, shutdown).
@@ -395,7 +427,7 @@ impl SipCore {
             Side::A => !ctx.a.kind.is_reliable(),
             Side::B => ctx
                 .targets
-                .first()
+                .get(ctx.b_target)
                 .is_some_and(|t| matches!(t, Target::Net(d) if !d.kind.is_reliable())),
         };
         if response.is_success() && key.2 == Method::Invite && unreliable {
@@ -437,7 +469,11 @@ impl SipCore {
                 ?side,
                 "2xx never acknowledged: ending the call"
             );
-            let outs = self.calls.calls.leg_lost(now, call, side, 0);
+            let target = match side {
+                Side::A => 0,
+                Side::B => self.calls.ctx.get(&call).map_or(0, |c| c.b_target),
+            };
+            let outs = self.calls.calls.leg_lost(now, call, side, target);
             self.process_outputs(now, outs, None);
         }
     }

@@ -327,6 +327,7 @@ impl SipCore {
             TransportEvent::Message(inbound) => self.on_message(now, inbound),
             TransportEvent::FlowOpened(_) => {}
             TransportEvent::FlowClosed(info) => {
+                self.calls_flow_closed(now, info.flow);
                 for f in &mut self.forwarders {
                     f.flow_closed(FlowRef(info.flow.0));
                 }

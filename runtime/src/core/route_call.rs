@@ -143,6 +143,7 @@ impl SipCore {
                 server_txns,
                 a_txn: txn,
                 b_started: false,
+                b_target: 0,
                 started: SystemTime::now(),
                 started_at: now,
                 answered: None,
