@@ -3,7 +3,8 @@
 //! so tests see payload types, sequence numbers and timestamps as sent.
 //!
 //! It offers what Chrome offers for audio (Opus 111, PCMU 0, PCMA 8,
-//! telephone-event/48000 at 110 and /8000 at 126), optionally video (VP8),
+//! telephone-event/48000 at 110 and /8000 at 126, or only the first as
+//! Firefox does), optionally video (VP8),
 //! answers offers made toward it, restarts ICE on request, and sends a paced
 //! audio stream. Written apart from sbcctl's own WebRTC leg, so every run
 //! cross-checks the SBC's ICE-lite/DTLS side against an independent peer.
@@ -28,6 +29,9 @@ use tokio::task::JoinHandle;
 pub struct ClientOptions {
     /// Also offer a VP8 video stream.
     pub video: bool,
+    /// Offer telephone-event only at 48000 Hz (as Firefox does), not also
+    /// at 8000.
+    pub dtmf_48k_only: bool,
 }
 
 /// One RTP packet the client received (already decrypted).
@@ -105,10 +109,16 @@ impl WebRtcClient {
             .enable_pcmu(true, false)
             .enable_pcma(true, false)
             .enable_vp8(options.video);
-        for (pt, clock) in [
+        let dtmf = [
             (110u8, Frequency::FORTY_EIGHT_KHZ),
             (126, Frequency::EIGHT_KHZ),
-        ] {
+        ];
+        let dtmf = if options.dtmf_48k_only {
+            &dtmf[..1]
+        } else {
+            &dtmf[..]
+        };
+        for &(pt, clock) in dtmf {
             cfg.codec_config().add_config(
                 pt.into(),
                 None,

@@ -73,9 +73,15 @@ async fn browser_calls_a_sip_phone_then_restarts_ice() {
             b: leg(&plan, "right", "trunk"),
         },
     );
-    let browser = WebRtcClient::start(LOOPBACK, ClientOptions { video: true })
-        .await
-        .unwrap();
+    let browser = WebRtcClient::start(
+        LOOPBACK,
+        ClientOptions {
+            video: true,
+            ..ClientOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     let offer = browser.create_offer().await.unwrap();
     let to_b = engine.on_sdp(1, Side::A, false, offer.as_bytes()).unwrap();
     let text = String::from_utf8_lossy(&to_b).into_owned();
@@ -274,4 +280,67 @@ async fn sip_phone_calls_a_browser() {
             .await
     );
     engine.close(3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dtmf_clock_is_rescaled_between_48k_and_8k() {
+    let plan = plan(&spec("24600-24699", "24700-24799"));
+    let (mut engine, _events) = engine(&plan);
+    engine.open(
+        4,
+        CallLegs::Relay {
+            a: leg(&plan, "left", "web"),
+            b: leg(&plan, "right", "trunk"),
+        },
+    );
+    let browser = WebRtcClient::start(
+        LOOPBACK,
+        ClientOptions {
+            dtmf_48k_only: true,
+            ..ClientOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let offer = browser.create_offer().await.unwrap();
+    let to_b = engine.on_sdp(4, Side::A, false, offer.as_bytes()).unwrap();
+    let text = String::from_utf8_lossy(&to_b).into_owned();
+    assert!(text.contains("a=rtpmap:110 telephone-event/8000"), "{text}");
+    let pb = phone().await;
+    let answer = rtp_sdp(
+        pb.local_addr().unwrap(),
+        "0 101",
+        &["rtpmap:101 telephone-event/8000"],
+    );
+    let to_a = engine.on_sdp(4, Side::B, true, answer.as_bytes()).unwrap();
+    let to_a = String::from_utf8_lossy(&to_a).into_owned();
+    assert!(to_a.contains("telephone-event/48000"), "{to_a}");
+    browser.accept_answer(&to_a).await.unwrap();
+    assert!(browser.wait(CONNECT, |s| s.connected).await);
+    // Browser → phone: duration 960 at 48 kHz is 160 at 8 kHz.
+    browser.send_stream(Stream {
+        pt: 110,
+        count: 1,
+        interval: Duration::from_millis(20),
+        ts_step: 0,
+        payload: vec![7, 0x8a, 0x03, 0xc0],
+    });
+    let (h, payload) = recv_rtp(&pb, Duration::from_secs(3)).await.expect("DTMF");
+    assert_eq!((h.pt, payload), (101, vec![7, 0x8a, 0x00, 0xa0]));
+    // Phone → browser: and back.
+    pb.send_to(
+        &rtp_packet(101, 9, 3, &[4, 0x8a, 0x00, 0xa0]),
+        audio(&to_b).0,
+    )
+    .await
+    .unwrap();
+    assert!(
+        browser
+            .wait(Duration::from_secs(2), |s| count_pt(s, 110) == 1)
+            .await
+    );
+    let st = browser.state();
+    let ev = st.received.iter().find(|r| r.pt == 110).unwrap();
+    assert_eq!(ev.payload, [4, 0x8a, 0x03, 0xc0]);
+    engine.close(4);
 }
