@@ -50,6 +50,13 @@ passed=$((passed + 1))
 
 kill "${pids[-1]}" 2>/dev/null || true
 
+echo "--- SIPp: calls through sbcctl over UDP (basic call with RTP both ways, CANCEL, busy, reverse)"
+if ! bash interop/calls.sh | tee "$out/calls.out"; then
+  echo "interop: SIPp calls failed (logs in $out/calls/)" >&2
+  exit 1
+fi
+passed=$((passed + $(sed -n 's/^calls: \([0-9]*\) passed.*/\1/p' "$out/calls.out")))
+
 echo "--- Chromium + JsSIP: the demo page against the quickstart (register, wrong password, 404, failures)"
 npm --prefix interop ci --no-audit --no-fund
 npm --prefix examples/web ci --no-audit --no-fund
