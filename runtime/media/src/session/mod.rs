@@ -13,6 +13,7 @@
 mod dataplane;
 mod endpoint;
 mod negotiate;
+mod timers;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
