@@ -13,9 +13,9 @@ out=target/bench
 mkdir -p "$out"
 ulimit -n 20000 2>/dev/null || true
 
-cargo build --release -q -p sbcctl -p sbcctl-load
-sbcctl=target/release/sbcctl
-sipload=target/release/sipload
+[ -n "${NO_BUILD:-}" ] || cargo build --release -q -p sbcctl -p sbcctl-load
+sbcctl=${CARGO_TARGET_DIR:-target}/release/sbcctl
+sipload=${CARGO_TARGET_DIR:-target}/release/sipload
 
 cat >"$out/rtp.yaml" <<YAML
 version: 1
