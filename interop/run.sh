@@ -71,6 +71,19 @@ if ! SBC_ARTIFACTS="$out" node --test --test-concurrency=1 interop/browser/signa
 fi
 grep -E '^# (pass|fail)' "$out/browser-signalling.out"
 passed=$((passed + 1))
+
+echo "--- Chromium + JsSIP: calls with media (echo test call, click-to-call, SIPp calling the page)"
+inbound="sipp 127.0.0.1:5060 -sf interop/browser/sipp/uac-call-browser.xml -s alice -i 127.0.0.1 -p 5090 -m 1 -timeout 60s -timeout_error -nostdin -aa"
+if ! SBC_MEDIA=1 SBC_INBOUND_CALL_CMD="$inbound" SBC_ARTIFACTS="$out" \
+    node --test --test-concurrency=1 interop/browser/media.test.js >"$out/browser-media.out" 2>&1; then
+  cat "$out/browser-media.out" | tail -80
+  tail -40 "$out/quickstart.log"
+  echo "interop: browser media failed" >&2
+  exit 1
+fi
+grep -E '^# (pass|fail)' "$out/browser-media.out"
+ls "$out"/*.png 2>/dev/null | sed 's/^/screenshot: /'
+passed=$((passed + $(sed -n 's/^# pass \([0-9]*\)/\1/p' "$out/browser-media.out")))
 kill "${pids[-1]}" 2>/dev/null || true
 
 echo "interop: $passed passed, 0 failed"

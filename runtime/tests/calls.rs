@@ -363,15 +363,31 @@ async fn no_common_codec_is_refused_with_488_naming_both_lists() {
     let text = invite(sbc_a, &uac, "300", 6, "127.0.0.3:30006".parse().unwrap())
         .replace("RTP/AVP 0 101", "RTP/AVP 9")
         .replace("a=rtpmap:0 PCMU/8000\r\n", "a=rtpmap:9 G722/8000\r\n")
-        .replace("a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n", "");
-    let old_len = text.split("Content-Length: ").nth(1).unwrap().split("\r\n").next().unwrap().to_owned();
+        .replace(
+            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n",
+            "",
+        );
+    let old_len = text
+        .split("Content-Length: ")
+        .nth(1)
+        .unwrap()
+        .split("\r\n")
+        .next()
+        .unwrap()
+        .to_owned();
     let body_len = text.split("\r\n\r\n").nth(1).unwrap().len();
-    let text = text.replace(&format!("Content-Length: {old_len}"), &format!("Content-Length: {body_len}"));
+    let text = text.replace(
+        &format!("Content-Length: {old_len}"),
+        &format!("Content-Length: {body_len}"),
+    );
     uac.send_to(sbc_a, &text).await;
     let refused = uac.recv_response().await;
     assert_eq!(refused.code(), 488);
     let reason = String::from_utf8_lossy(refused.reason()).to_lowercase();
-    assert!(reason.contains("g722") || reason.contains("g.722"), "{reason}");
+    assert!(
+        reason.contains("g722") || reason.contains("g.722"),
+        "{reason}"
+    );
     assert!(reason.contains("pcmu"), "{reason}");
     host.shutdown().await;
 }
@@ -386,22 +402,32 @@ async fn media_timeout_ends_the_call_with_bye_on_both_legs() {
     let host = common::start(&yaml).await;
     let sbc_a = host.local_addr("a").expect("a");
     let mut uac = Ua::bind("127.0.0.3").await;
-    uac.send_to(sbc_a, &invite(sbc_a, &uac, "400", 7, "127.0.0.3:30008".parse().unwrap()))
-        .await;
+    uac.send_to(
+        sbc_a,
+        &invite(sbc_a, &uac, "400", 7, "127.0.0.3:30008".parse().unwrap()),
+    )
+    .await;
     let (inv, from) = uas.recv_request().await;
     let body = sdp("127.0.0.2:30010".parse().unwrap(), 3, "sendrecv");
-    uas.send_to(from, &answer(&inv, 200, "OK", "mt", uas.addr, Some(&body))).await;
+    uas.send_to(from, &answer(&inv, 200, "OK", "mt", uas.addr, Some(&body)))
+        .await;
     let ok = uac.recv_response().await;
     assert_eq!(ok.code(), 200);
-    uac.send_to(sbc_a, &uac_in_dialog("ACK", &ok, &uac, sbc_a, 7, 1)).await;
+    uac.send_to(sbc_a, &uac_in_dialog("ACK", &ok, &uac, sbc_a, 7, 1))
+        .await;
     // No RTP at all: both sides get a BYE once the profile's media timeout has passed.
     let (ack, _) = uas.recv_request().await;
     assert_eq!(ack.method().as_str(), "ACK");
     let (bye, from) = uas.recv_request().await;
     assert_eq!(bye.method().as_str(), "BYE");
-    uas.send_to(from, &answer(&bye, 200, "OK", "mt", uas.addr, None)).await;
+    uas.send_to(from, &answer(&bye, 200, "OK", "mt", uas.addr, None))
+        .await;
     let (bye_a, from) = uac.recv_request().await;
     assert_eq!(bye_a.method().as_str(), "BYE");
-    uac.send_to(from, &answer(&bye_a, 200, "OK", "uac-tag-7", uac.addr, None)).await;
+    uac.send_to(
+        from,
+        &answer(&bye_a, 200, "OK", "uac-tag-7", uac.addr, None),
+    )
+    .await;
     host.shutdown().await;
 }

@@ -199,7 +199,10 @@ async fn a_closed_websocket_ends_the_call_with_bye_to_the_pbx() {
     pbx.send_to(sbc, &pbx_invite(sbc, &pbx, 2)).await;
     let inv = ws_request(&mut browser).await;
     let offer = String::from_utf8_lossy(inv.body()).into_owned();
-    assert!(offer.contains("UDP/TLS/RTP/SAVPF"), "the browser gets a WebRTC offer: {offer}");
+    assert!(
+        offer.contains("UDP/TLS/RTP/SAVPF"),
+        "the browser gets a WebRTC offer: {offer}"
+    );
     assert!(offer.contains("a=fingerprint:"), "{offer}");
     ws::send(&mut browser, &ws_answer(&inv, 180, "Ringing", "r2"))
         .await
@@ -209,7 +212,11 @@ async fn a_closed_websocket_ends_the_call_with_bye_to_the_pbx() {
     let closed_at = std::time::Instant::now();
     drop(browser);
     let fin = pbx.recv_response().await;
-    assert!(fin.code() >= 400, "a failure for the PBX, got {}", fin.code());
+    assert!(
+        fin.code() >= 400,
+        "a failure for the PBX, got {}",
+        fin.code()
+    );
     assert!(closed_at.elapsed() < std::time::Duration::from_secs(1));
     host.shutdown().await;
 }

@@ -148,6 +148,19 @@ fn banner(plan: &Plan, host: &Host) -> String {
         let PeerKind::Users(users) = &peer.kind else {
             continue;
         };
+        if users.click_to_call {
+            let page = plan
+                .interfaces
+                .iter()
+                .find(|i| i.websocket.as_ref().is_some_and(|w| w.static_dir.is_some()))
+                .map(|i| display_addr(host.local_addr(&i.name).unwrap_or(i.listen)));
+            out.push_str(&format!(
+                "  `{}` calls without registering (click-to-call){}\n",
+                peer.name,
+                page.map(|p| format!(": http://{p}/?mode=click-to-call"))
+                    .unwrap_or_default()
+            ));
+        }
         if let Registration::Local(local) = &users.registration {
             let names: Vec<String> = local
                 .users
@@ -196,9 +209,7 @@ fn banner(plan: &Plan, host: &Host) -> String {
             ));
         }
     }
-    out.push_str(
-        "  calls are not enabled in this build yet: INVITEs are answered 501. Stop with Ctrl-C.\n",
-    );
+    out.push_str("  Stop with Ctrl-C.\n");
     out
 }
 

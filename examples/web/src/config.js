@@ -27,13 +27,25 @@ export function defaultWsUrl(loc) {
   return `${scheme}://${host}/`;
 }
 
+/**
+ * Where click-to-call mode connects when nothing overrides it: the quickstart's `visitors`
+ * interface, next to the page's own port (a separate entry point whose users need no password).
+ */
+export function defaultClickToCallWsUrl(loc) {
+  const scheme = loc.protocol === 'https:' ? 'wss' : 'ws';
+  const hostname = loc.hostname || '127.0.0.1';
+  const port = Number(loc.port || (scheme === 'wss' ? 443 : 80)) + 1;
+  return `${scheme}://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}/`;
+}
+
 /** Reads the page's options from its URL: mode, ws, user, domain, to, autoanswer, debug. */
 export function readOptions(loc) {
   const q = new URLSearchParams(loc.search);
   const flag = (name) => ['1', 'true', 'yes'].includes((q.get(name) || '').toLowerCase());
+  const clickToCall = q.get('mode') === 'click-to-call';
   return {
-    mode: q.get('mode') === 'click-to-call' ? 'click-to-call' : 'softphone',
-    wsUrl: q.get('ws') || defaultWsUrl(loc),
+    mode: clickToCall ? 'click-to-call' : 'softphone',
+    wsUrl: q.get('ws') || (clickToCall ? defaultClickToCallWsUrl(loc) : defaultWsUrl(loc)),
     user: q.get('user') || DEMO_DEFAULTS.user,
     domain: q.get('domain') || '',
     to: q.get('to') || DEMO_DEFAULTS.dialTarget,

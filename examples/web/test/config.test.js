@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEMO_DEFAULTS, defaultWsUrl, readOptions } from '../src/config.js';
+import { DEMO_DEFAULTS, defaultClickToCallWsUrl, defaultWsUrl, readOptions } from '../src/config.js';
 
 const loc = (href) => new URL(href);
 
@@ -34,4 +34,11 @@ test('query parameters override the defaults', () => {
   assert.equal(o.autoAnswer, true);
   assert.equal(readOptions(loc('http://h/?mode=other&autoanswer=0')).mode, 'softphone');
   assert.equal(readOptions(loc('http://h/?autoanswer=0')).autoAnswer, false);
+});
+
+test('click-to-call connects next to the page port unless told otherwise', () => {
+  assert.equal(defaultClickToCallWsUrl(loc('http://127.0.0.1:8080/')), 'ws://127.0.0.1:8081/');
+  assert.equal(defaultClickToCallWsUrl(loc('https://www.example.com/')), 'wss://www.example.com:444/');
+  assert.equal(readOptions(loc('http://127.0.0.1:8080/?mode=click-to-call')).wsUrl, 'ws://127.0.0.1:8081/');
+  assert.equal(readOptions(loc('http://127.0.0.1:8080/?mode=click-to-call&ws=ws%3A%2F%2Fx%2F')).wsUrl, 'ws://x/');
 });
