@@ -21,7 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "sbcctl",
     version,
-    about = "WebRTC session border controller: validate, compile, diff and run specs"
+    about = "WebRTC session border controller: validate, compile, diff, run and apply specs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -42,6 +42,10 @@ enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Run the SBC from a spec or plan.
     Run(cmd::run::RunArgs),
+    /// Apply a spec to a running SBC without dropping calls (shows the diff, asks first).
+    Apply(cmd::apply::ApplyArgs),
+    /// Show what a running SBC is doing.
+    Status(cmd::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,8 @@ fn main() -> ExitCode {
         Command::Schema(a) => cmd::schema::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Run(a) => cmd::run::run(a),
+        Command::Apply(a) => cmd::apply::run(a),
+        Command::Status(a) => cmd::status::run(a),
     };
     match result {
         Ok(code) => code,

@@ -402,6 +402,9 @@ pub fn lower(ctx: &Ctx<'_>) -> Option<Plan> {
         .map_or_else(Logging::default, |l| Logging {
             level: l.level.unwrap_or(LogLevel::Info),
             format: l.format.unwrap_or(LogFormat::Human),
+            capture: l.capture.as_ref().map(|c| Capture {
+                pcap: resolve_path(ctx, &c.pcap),
+            }),
         });
     let cdr = match &spec.cdr {
         None | Some(CdrSpec::Off) => Cdr::Off,

@@ -54,6 +54,62 @@ async fn get(addr: std::net::SocketAddr, path: &str, token: Option<&str>) -> (u1
     (status, body)
 }
 
+async fn post(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect admin");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: admin\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.expect("read");
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Every metric family with the names of its labels, one line each: what dashboards depend on,
+/// without the values (which vary).
+fn names_and_labels(text: &str) -> String {
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let series = l.rsplit_once(' ').map_or(l, |(s, _)| s);
+            match series.split_once('{') {
+                Some((name, labels)) => {
+                    let keys: Vec<&str> = labels
+                        .trim_end_matches('}')
+                        .split(',')
+                        .filter_map(|kv| kv.split_once('=').map(|(k, _)| k))
+                        .collect();
+                    format!("{name}{{{}}}", keys.join(","))
+                }
+                None => series.to_owned(),
+            }
+        })
+        .collect();
+    lines.dedup();
+    let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE ")).collect();
+    format!("{}\n\n{}\n", types.join("\n"), lines.join("\n"))
+}
+
 #[tokio::test]
 async fn token_health_status_and_metrics() {
     let dir = std::env::temp_dir().join(format!("sbcctl-admin-{}", std::process::id()));
@@ -135,6 +191,44 @@ async fn token_health_status_and_metrics() {
         Some(1.0)
     );
     assert!(sample("sbcctl_sip_messages_received_total", None).is_some_and(|v| v >= 2.0));
+    let registers = scrape.samples.iter().find(|s| {
+        s.metric == "sbcctl_sip_requests_total"
+            && s.labels.get("direction") == Some("in")
+            && s.labels.get("method") == Some("REGISTER")
+    });
+    assert!(
+        matches!(registers.map(|s| &s.value), Some(prometheus_parse::Value::Counter(v)) if *v == 2.0),
+        "{registers:?}"
+    );
+    assert_eq!(
+        sample("sbcctl_plan_applies_total", Some(("result", "refused"))),
+        Some(0.0)
+    );
+    assert_eq!(sample("sbcctl_draining", None), Some(0.0));
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "sbcctl_call_setup_seconds"
+                && matches!(s.value, prometheus_parse::Value::Histogram(_))),
+        "the setup time is a histogram"
+    );
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots/runtime"),
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!("metrics_names", names_and_labels(&text));
+    });
+
+    // Applying needs the token too, and a refused request changes nothing.
+    let plan_json = host.plan().to_canonical_json();
+    assert_eq!(post(admin, "/plan", None, &plan_json).await.0, 401);
+    let (code, body) = post(admin, "/plan", Some("s3cret-token"), "{not a plan").await;
+    assert_eq!(code, 400);
+    assert!(body.contains("\"error\""), "{body}");
+    let (code, body) = post(admin, "/plan", Some("s3cret-token"), &plan_json).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"unchanged\""), "{body}");
     assert_eq!(get(admin, "/nope", Some("s3cret-token")).await.0, 404);
     host.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,4 +1,5 @@
-//! `sbcctl diff OLD NEW` (specs or plans, told apart by content).
+//! `sbcctl diff OLD NEW` (specs or plans, told apart by content), or `sbcctl diff --admin URL
+//! SPEC`: what applying SPEC would change on the running SBC.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,8 +11,16 @@ use crate::output::FormatArg;
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
+    /// The old spec or plan; with `--admin`, the new one (compared to the running plan).
     pub old: PathBuf,
-    pub new: PathBuf,
+    /// The new spec or plan (not with `--admin`).
+    pub new: Option<PathBuf>,
+    /// Compare SPEC with the plan running at this admin endpoint.
+    #[arg(long, env = "SBCCTL_ADMIN", value_name = "URL")]
+    pub admin: Option<String>,
+    /// File holding the admin bearer token (with `--admin`).
+    #[arg(long, env = "SBCCTL_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
     /// Exit 1 when there are differences (like `git diff --exit-code`).
     #[arg(long)]
     pub exit_code: bool,
@@ -20,17 +29,45 @@ pub struct DiffArgs {
 }
 
 pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
-    let old = crate::input::load(&args.old)?;
-    let new = crate::input::load(&args.new)?;
-    let (old, new) = match (old, new) {
-        (Ok(o), Ok(n)) => (o, n),
-        (o, n) => {
-            for (path, r) in [(&args.old, o), (&args.new, n)] {
-                if let Err(problems) = r {
-                    eprintln!("{} does not compile:\n{problems}", path.display());
+    let (old, new) = match (&args.admin, &args.new) {
+        (Some(url), None) => {
+            let new = match crate::input::load(&super::apply::absolute(&args.old))? {
+                Ok(p) => p,
+                Err(problems) => {
+                    eprintln!("{} does not compile:\n{problems}", args.old.display());
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let client = super::apply::client(url, args.token_file.as_ref())?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            (runtime.block_on(client.plan())?, new)
+        }
+        (Some(_), Some(_)) => {
+            eprintln!(
+                "error: with --admin, give only the new spec (it is compared to the running plan)"
+            );
+            return Ok(ExitCode::from(2));
+        }
+        (None, None) => {
+            eprintln!("error: give OLD and NEW, or --admin URL and the new spec");
+            return Ok(ExitCode::from(2));
+        }
+        (None, Some(new_path)) => {
+            let old = crate::input::load(&args.old)?;
+            let new = crate::input::load(new_path)?;
+            match (old, new) {
+                (Ok(o), Ok(n)) => (o, n),
+                (o, n) => {
+                    for (path, r) in [(&args.old, o), (new_path, n)] {
+                        if let Err(problems) = r {
+                            eprintln!("{} does not compile:\n{problems}", path.display());
+                        }
+                    }
+                    return Ok(ExitCode::from(1));
                 }
             }
-            return Ok(ExitCode::from(1));
         }
     };
     let d = diff(&old, &new);

@@ -1,4 +1,5 @@
-//! `sbcctl run SPEC|PLAN`: start the SBC and serve until SIGINT or SIGTERM.
+//! `sbcctl run SPEC|PLAN`: start the SBC and serve until SIGINT or SIGTERM, which drain
+//! gracefully (`--drain-secs`); SIGHUP reads the spec again and applies it like `sbcctl apply`.
 //!
 //! Exit codes: 0 after a clean stop, 1 when the spec has errors, 2 when the host cannot start
 //! (an interface that cannot bind, a certificate that cannot be read) or on an I/O error.
@@ -31,10 +32,14 @@ pub struct RunArgs {
     /// This instance's name, recorded with each registration it holds.
     #[arg(long, default_value = "sbcctl")]
     pub node: String,
+    /// On SIGTERM, seconds that calls get to end on their own (new calls get 503) before the
+    /// SBC ends the rest with BYE.
+    #[arg(long, value_name = "SECS", default_value_t = sbcctl_runtime::admin::DEFAULT_DRAIN_SECS)]
+    pub drain_secs: u64,
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let plan = match crate::input::load(&args.spec)? {
+    let plan = match crate::input::load(&super::apply::absolute(&args.spec))? {
         Ok(p) => p,
         Err(problems) => {
             eprint!("{problems}");
@@ -45,10 +50,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(plan, args.node.clone()))
+    runtime.block_on(serve(plan, args))
 }
 
-async fn serve(plan: Plan, node: String) -> anyhow::Result<ExitCode> {
+async fn serve(plan: Plan, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let node = args.node.clone();
     let plan = Arc::new(plan);
     let options = HostOptions {
         node,
@@ -62,34 +68,26 @@ async fn serve(plan: Plan, node: String) -> anyhow::Result<ExitCode> {
         }
     };
     print!("{}", banner(&plan, &host));
+    if let Some(admin) = host.admin_addr() {
+        println!("  admin API    http://{admin}  (sbcctl status / apply --admin)");
+    }
     tracing::info!(plan = %plan.hash, "sbcctl ready");
-    wait_for_stop().await;
+    // SIGHUP reads the spec again and applies it; SIGTERM or Ctrl-C drains, then stops.
+    let reload = || match crate::input::load(&super::apply::absolute(&args.spec)) {
+        Ok(Ok(plan)) => Ok(plan),
+        Ok(Err(problems)) => Err(problems),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    sbcctl_runtime::admin::signals::serve_until_stopped(
+        &host,
+        reload,
+        std::time::Duration::from_secs(args.drain_secs),
+    )
+    .await;
     tracing::info!("stopping: closing listeners and flows");
     host.shutdown().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 fn init_logging(plan: &Plan, format: Option<LogFormat>) {

@@ -99,6 +99,9 @@ pub enum LogFormat {
 pub struct Logging {
     pub level: LogLevel,
     pub format: LogFormat,
+    /// SIP capture export; absent from the JSON when off, so plans without it keep their hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<Capture>,
 }
 
 impl Default for Logging {
@@ -106,8 +109,17 @@ impl Default for Logging {
         Logging {
             level: LogLevel::Info,
             format: LogFormat::Human,
+            capture: None,
         }
     }
+}
+
+/// Where SIP messages are recorded.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct Capture {
+    /// pcap file appended to (resolved against the spec's directory).
+    pub pcap: String,
 }
 
 /// Where call detail records go.

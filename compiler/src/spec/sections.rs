@@ -167,6 +167,19 @@ pub struct LoggingSpec {
     /// Default `human`.
     #[serde(default)]
     pub format: Option<LogFormat>,
+    /// Record SIP messages in a capture file (off by default; see docs/operations.md).
+    #[serde(default)]
+    pub capture: Option<CaptureSpec>,
+}
+
+/// SIP capture export.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureSpec {
+    /// pcap file (relative to the spec file) that SIP messages are appended to, each as a UDP
+    /// datagram between the real addresses and ports whatever its transport (TLS and WebSocket
+    /// messages appear decrypted and unframed). Open it with Wireshark, tshark or sngrep.
+    pub pcap: String,
 }
 
 #[derive(Deserialize, JsonSchema, Debug)]

@@ -5,10 +5,12 @@
 //! `sbcctl-registrar` state); this loop only feeds them messages and instants, sends what they
 //! produce, and sleeps until the earliest deadline.
 
+pub(crate) mod apply;
 mod calls;
 mod cdr_record;
 mod dest;
 mod dispatch;
+pub(crate) mod drain;
 mod echo;
 mod forward;
 mod health;
@@ -49,6 +51,10 @@ use crate::status::{CoreStatus, UsersStatus};
 pub enum Command {
     Status(oneshot::Sender<CoreStatus>),
     Stop,
+    /// Switch to a new plan (hot apply, see `apply.rs`).
+    Apply(Box<apply::CoreApply>),
+    /// End every call still up (graceful shutdown after the grace period, see `drain.rs`).
+    EndCalls(oneshot::Sender<usize>),
 }
 
 /// Counters kept by the core (exported by status and, later, metrics).
@@ -105,6 +111,10 @@ pub struct SipCore {
     limiter: RateLimiter,
     rng: StdRng,
     counters: Counters,
+    /// This instance's name, for registrars created by a hot apply.
+    node: String,
+    /// Metrics, capture and message logs shared with the host (see `capture::Observer`).
+    observer: Arc<crate::capture::Observer>,
 }
 
 impl SipCore {
@@ -226,6 +236,8 @@ impl SipCore {
             limiter,
             rng,
             counters: Counters::default(),
+            node: node.to_owned(),
+            observer: Arc::new(crate::capture::Observer::detached()),
         }
     }
 
@@ -264,6 +276,8 @@ impl SipCore {
                 },
                 cmd = commands.recv() => match cmd {
                     Some(Command::Status(reply)) => { let _ = reply.send(self.status(Instant::now())); }
+                    Some(Command::Apply(req)) => self.apply_plan(Instant::now(), *req),
+                    Some(Command::EndCalls(reply)) => self.end_calls_for_drain(Instant::now(), reply),
                     Some(Command::Stop) | None => {
                         // Calls still up get a BYE (or a final response) rather than silence.
                         self.end_all_calls(Instant::now());
