@@ -431,3 +431,111 @@ async fn media_timeout_ends_the_call_with_bye_on_both_legs() {
     .await;
     host.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_silent_proxy_is_skipped_for_the_next_one_of_its_set() {
+    // The first proxy receives the INVITE and never answers, not even 100 Trying.
+    let mut silent = Ua::bind("127.0.0.2").await;
+    let mut second = Ua::bind("127.0.0.2").await;
+    let yaml = spec(silent.addr, "44000-44099").replace(
+        &format!("proxies: [{{ address: \"{}\" }}]", silent.addr),
+        &format!(
+            "proxies: [{{ address: \"{}\", priority: 1 }}, {{ address: \"{}\", priority: 2 }}], keepalive: {{ options_interval: 0s }}",
+            silent.addr, second.addr
+        ),
+    );
+    let options = sbcctl_runtime::HostOptions {
+        txn: sbcctl_sip::TxnConfig {
+            t1: Duration::from_millis(50),
+            ..sbcctl_sip::TxnConfig::default()
+        },
+        ..sbcctl_runtime::HostOptions::default()
+    };
+    let host = common::start_with(&yaml, options).await;
+    let sbc_a = host.local_addr("a").expect("a");
+    let mut uac = Ua::bind("127.0.0.3").await;
+    let started = std::time::Instant::now();
+    uac.send_to(
+        sbc_a,
+        &invite(sbc_a, &uac, "500", 8, "127.0.0.3:30012".parse().unwrap()),
+    )
+    .await;
+    let (first, _) = silent.recv_request().await;
+    assert_eq!(first.method().as_str(), "INVITE");
+    let (inv, from) = second.recv_request().await;
+    assert_eq!(inv.method().as_str(), "INVITE");
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(2),
+        "failover after 8 × T1 of silence, not Timer B: {waited:?}"
+    );
+    second
+        .send_to(
+            from,
+            &answer(&inv, 486, "Busy Here", "s2", second.addr, None),
+        )
+        .await;
+    assert_eq!(uac.recv_response().await.code(), 486);
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn egress_manipulations_reach_the_callee_and_the_call_gets_a_cdr_line() {
+    let mut uas = Ua::bind("127.0.0.2").await;
+    let cdr = std::env::temp_dir().join(format!("sbcctl-calls-cdr-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&cdr);
+    let yaml = format!(
+        "{}\nmanipulations:\n  - name: national\n    when: {{ direction: egress, peer: pbx, methods: [INVITE] }}\n    do:\n      - strip_prefix: {{ field: request_user, prefix: \"+1\" }}\n      - set_header: {{ name: X-Origin, value: sbcctl }}\ncdr: {{ file: \"{}\" }}\n",
+        spec(uas.addr, "44100-44199"),
+        cdr.display()
+    );
+    let host = common::start(&yaml).await;
+    let sbc_a = host.local_addr("a").expect("a");
+    let mut uac = Ua::bind("127.0.0.3").await;
+    uac.send_to(
+        sbc_a,
+        &invite(
+            sbc_a,
+            &uac,
+            "+15551234",
+            9,
+            "127.0.0.3:30014".parse().unwrap(),
+        ),
+    )
+    .await;
+    let (inv, from) = uas.recv_request().await;
+    assert_eq!(
+        inv.uri().unwrap().user.as_deref(),
+        Some("5551234"),
+        "prefix stripped"
+    );
+    assert_eq!(header(&Message::Request(inv.clone()), "X-Origin"), "sbcctl");
+    let body = sdp("127.0.0.2:30016".parse().unwrap(), 4, "sendrecv");
+    uas.send_to(from, &answer(&inv, 200, "OK", "cd", uas.addr, Some(&body)))
+        .await;
+    let ok = uac.recv_response().await;
+    assert_eq!(ok.code(), 200);
+    uac.send_to(sbc_a, &uac_in_dialog("ACK", &ok, &uac, sbc_a, 9, 1))
+        .await;
+    uac.send_to(sbc_a, &uac_in_dialog("BYE", &ok, &uac, sbc_a, 9, 2))
+        .await;
+    assert_eq!(uac.recv_response().await.code(), 200);
+    let mut line = String::new();
+    for _ in 0..100 {
+        line = std::fs::read_to_string(&cdr).unwrap_or_default();
+        if !line.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rec: serde_json::Value =
+        serde_json::from_str(line.lines().next().expect("a CDR line")).expect("CDR is JSON");
+    assert_eq!(rec["result"], "answered", "{rec}");
+    assert_eq!(rec["route"], "out");
+    assert_eq!(rec["source_peer"], "caller");
+    assert_eq!(rec["destination_peer"], "pbx");
+    assert_eq!(rec["hangup_side"], "caller");
+    assert!(rec["answer"].is_string(), "{rec}");
+    host.shutdown().await;
+    let _ = std::fs::remove_file(&cdr);
+}

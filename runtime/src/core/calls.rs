@@ -45,6 +45,10 @@ pub(super) struct CallCtx {
     pub b_started: bool,
     /// The B target the last request from the B side came from (the answering fork).
     pub b_target: usize,
+    /// INVITEs sent to a proxy that has not answered anything yet, by target, with when.
+    pub unheard: HashMap<usize, Instant>,
+    /// Serial failover (a proxy set) rather than parallel forking.
+    pub serial: bool,
     pub started: SystemTime,
     pub started_at: Instant,
     pub answered: Option<(SystemTime, Instant)>,
@@ -72,14 +76,18 @@ pub(super) struct CallTable {
     pub calls: Calls,
     /// Unacknowledged 2xx responses by call and leg.
     pub pending_2xx: HashMap<(CallId, Side), Pending2xx>,
+    /// How long a proxy may stay silent (not even 100 Trying) before the next one of its set
+    /// gets the call; far shorter than Timer B, which is for the last proxy.
+    pub silence: Duration,
     pub ctx: HashMap<CallId, CallCtx>,
     /// Client transactions the B2BUA started: which call, leg and target they belong to.
     pub txns: HashMap<TxnId, (CallId, Side, usize)>,
 }
 
 impl CallTable {
-    pub fn new(calls: Calls) -> CallTable {
+    pub fn new(calls: Calls, silence: Duration) -> CallTable {
         CallTable {
+            silence,
             calls,
             ctx: HashMap::new(),
             txns: HashMap::new(),
@@ -96,7 +104,13 @@ impl CallTable {
             .min()
             .map(|t| t + LINGER);
         let resend = self.pending_2xx.values().map(|p| p.next).min();
-        sweep.into_iter().chain(resend).min()
+        let silent = self
+            .ctx
+            .values()
+            .flat_map(|c| c.unheard.values())
+            .min()
+            .map(|t| *t + self.silence);
+        sweep.into_iter().chain(resend).chain(silent).min()
     }
 
     /// Calls not ended yet.
@@ -173,6 +187,11 @@ impl SipCore {
         let Some(&(call, side, target)) = self.calls.txns.get(&txn) else {
             return Some(response);
         };
+        if side == Side::B
+            && let Some(ctx) = self.calls.ctx.get_mut(&call)
+        {
+            ctx.unheard.remove(&target);
+        }
         let outs = self
             .calls
             .calls
@@ -241,6 +260,35 @@ impl SipCore {
             self.terminate_call(now, id, 503, "Service Unavailable (shutting down)");
         }
         self.flush();
+    }
+
+    /// Moves calls on from proxies that stayed silent (serial failover, RFC 3263 §4.3 style):
+    /// the INVITE transaction stays to absorb a late answer, which the B2BUA then handles as a
+    /// lost fork's.
+    pub(super) fn skip_silent_targets(&mut self, now: Instant) {
+        let silence = self.calls.silence;
+        let mut silent = Vec::new();
+        for (id, ctx) in &mut self.calls.ctx {
+            if ctx.ended_at.is_some() {
+                ctx.unheard.clear();
+                continue;
+            }
+            ctx.unheard.retain(|target, sent| {
+                let expired = now.saturating_duration_since(*sent) >= silence;
+                if expired {
+                    silent.push((*id, *target));
+                }
+                !expired
+            });
+        }
+        for (call, target) in silent {
+            info!(
+                call = call.0,
+                target, "proxy silent: trying the next one of its set"
+            );
+            let outs = self.calls.calls.leg_lost(now, call, Side::B, target);
+            self.process_outputs(now, outs, None);
+        }
     }
 
     /// Drops the routing of calls that ended long enough ago.
@@ -316,6 +364,9 @@ impl SipCore {
         };
         if side == Side::B && method == Method::Invite {
             ctx.b_started = true;
+            if ctx.serial && ctx.targets.len() > 1 {
+                ctx.unheard.insert(target, now);
+            }
         }
         let peer = match side {
             Side::A => Some(ctx.source),

@@ -219,7 +219,9 @@ impl SipCore {
         SipCore {
             registrar_by_peer,
             bound: bound.clone(),
-            calls: calls::CallTable::new(sbcctl_b2bua::Calls::new(fill)),
+            // 8 × T1 (4 s by default): a proxy that does not even send 100 Trying by then is
+            // skipped for the next one of its set.
+            calls: calls::CallTable::new(sbcctl_b2bua::Calls::new(fill), txn.t1 * 8),
             media,
             media_events: Some(media_rx),
             manipulator,
@@ -324,6 +326,7 @@ impl SipCore {
         let outs = self.calls.calls.handle_timeout(now);
         self.process_outputs(now, outs, None);
         self.resend_2xx(now);
+        self.skip_silent_targets(now);
         self.sweep_calls(now);
         self.send_pings(now);
         self.drain_events(now);

@@ -111,6 +111,7 @@ impl SipCore {
             ));
         };
         let b_contact = b_addr.contact.clone();
+        let parallel = resolved.parallel;
         let routing = Routing {
             a_addr,
             b_addr,
@@ -144,6 +145,8 @@ impl SipCore {
                 a_txn: txn,
                 b_started: false,
                 b_target: 0,
+                unheard: HashMap::new(),
+                serial: !parallel,
                 started: SystemTime::now(),
                 started_at: now,
                 answered: None,
