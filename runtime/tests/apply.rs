@@ -281,3 +281,84 @@ async fn interfaces_are_added_and_removed_without_touching_the_others() {
     assert!(answer.is_err(), "a removed UDP interface no longer answers");
     host.shutdown().await;
 }
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn message_logs_follow_the_peer_switch_of_the_running_plan() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // The test runtime runs every task on this thread, so this subscriber sees the tap's logs.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (host, client) = start(&spec("403", "", "")).await;
+    let (pbx, sbc, local) = pbx_socket(&host).await;
+    let options = |n: u32| {
+        format!(
+            "OPTIONS sip:{sbc} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKlog{n}\r\nMax-Forwards: 70\r\n\
+             From: <sip:pbx@x>;tag=l{n}\r\nTo: <sip:{sbc}>\r\nCall-ID: log-{n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    assert_eq!(final_response(&pbx, &options(1)).await.0, 200);
+    assert!(
+        !logs.text().contains("Call-ID: log-1"),
+        "not logged by default"
+    );
+
+    let with_logs = spec("403", "", "").replace(
+        "      keepalive: { options_interval: 0s }",
+        "      keepalive: { options_interval: 0s }\n      log_messages: true",
+    );
+    client
+        .apply(&plan(&with_logs), None)
+        .await
+        .expect("applied");
+    assert_eq!(final_response(&pbx, &options(2)).await.0, 200);
+    let text = logs.text();
+    let entry = text
+        .split("sbcctl::sip_message")
+        .nth(1)
+        .unwrap_or_else(|| panic!("a message log entry in {text}"));
+    assert!(
+        entry.contains("Call-ID: log-2"),
+        "the whole message: {entry}"
+    );
+    assert!(
+        entry.contains("peer=\"pbx\"") && entry.contains("direction=\"in\""),
+        "{entry}"
+    );
+    host.shutdown().await;
+}
