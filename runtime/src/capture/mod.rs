@@ -107,15 +107,11 @@ impl Observer {
     }
 
     /// A call ended (route `-` when none was chosen); `setup` is INVITE-to-answer.
-    // The core's call glue (`core::calls`) and its transaction events are the callers of this
-    // and of `transaction_timeout`; until they call them, these two families stay at zero.
-    #[allow(dead_code)]
     pub fn call_ended(&self, route: &str, result: &str, setup: Option<Duration>) {
         self.calls.call_ended(route, result, setup);
     }
 
     /// A client transaction timed out.
-    #[allow(dead_code)]
     pub fn transaction_timeout(&self) {
         self.calls.transaction_timeout();
     }

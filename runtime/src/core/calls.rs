@@ -372,7 +372,10 @@ impl SipCore {
             Side::A => Some(ctx.source),
             Side::B => ctx.dest_peer,
         };
-        if let (Some(m), Some(peer)) = (&self.manipulator, peer)
+        // Peer ids index the plan a call started with; after a hot apply the new plan's rules
+        // (and ids) are for new calls only.
+        let same_plan = Arc::ptr_eq(&ctx.plan, &self.plan);
+        if let (Some(m), Some(peer), true) = (&self.manipulator, peer, same_plan)
             && !matches!(method, Method::Ack | Method::Cancel)
         {
             let applied = m.apply(sbcctl_compiler::plan::Direction::Egress, peer, &mut request);
@@ -612,6 +615,12 @@ impl SipCore {
                 .answered
                 .map_or(0.0, |(_, t)| at.saturating_duration_since(t).as_secs_f64()),
             "call ended"
+        );
+        self.observer.call_ended(
+            ctx.route.as_deref().unwrap_or("-"),
+            result,
+            ctx.answered
+                .map(|(_, t)| t.saturating_duration_since(ctx.started_at)),
         );
         if let Some(sink) = &self.cdr {
             sink.write(&super::cdr_record::record(

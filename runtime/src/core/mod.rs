@@ -470,16 +470,23 @@ impl SipCore {
                 Event::Timeout { txn } | Event::TransportError { txn }
                     if self.health.is_ping(txn) =>
                 {
+                    self.observer.transaction_timeout();
                     self.ping_result(txn, false);
                 }
                 Event::Timeout { txn } | Event::TransportError { txn }
-                    if self.call_txn_failed(now, txn) => {}
-                Event::Timeout { txn } => self.upstream_failed(
-                    now,
-                    txn,
-                    408,
-                    "Request Timeout (the registrar did not answer)",
-                ),
+                    if self.call_txn_failed(now, txn) =>
+                {
+                    self.observer.transaction_timeout();
+                }
+                Event::Timeout { txn } => {
+                    self.observer.transaction_timeout();
+                    self.upstream_failed(
+                        now,
+                        txn,
+                        408,
+                        "Request Timeout (the registrar did not answer)",
+                    );
+                }
                 Event::TransportError { txn } => self.upstream_failed(
                     now,
                     txn,
@@ -517,6 +524,7 @@ impl SipCore {
     }
 
     fn send(&mut self, to: &Dest, bytes: bytes::Bytes) {
+        self.observer.outbound(&to.interface, to.remote, &bytes);
         let Some(flow) = to.flow else {
             // Outbound to a peer address: opening a flow may wait (a TCP connect), so it runs
             // beside the core; a failure shows up as the transaction's timeout.
