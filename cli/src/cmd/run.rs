@@ -67,6 +67,8 @@ async fn serve(plan: Plan, args: &RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    // Signal handlers first: whoever reads the banner may send SIGHUP right away.
+    let signals = sbcctl_runtime::admin::signals::Signals::listen();
     print!("{}", banner(&plan, &host));
     if let Some(admin) = host.admin_addr() {
         println!("  admin API    http://{admin}  (sbcctl status / apply --admin)");
@@ -80,6 +82,7 @@ async fn serve(plan: Plan, args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     sbcctl_runtime::admin::signals::serve_until_stopped(
         &host,
+        signals,
         reload,
         std::time::Duration::from_secs(args.drain_secs),
     )

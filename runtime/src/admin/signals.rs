@@ -13,11 +13,15 @@ use crate::Host;
 /// `grace`. The caller shuts the host down afterwards. `reload` reads and compiles the spec
 /// again; its error (rendered diagnostics or an I/O error) is logged and recorded as a refused
 /// apply, and the running plan stays.
-pub async fn serve_until_stopped<F>(host: &Host, reload: F, grace: Duration)
-where
+pub async fn serve_until_stopped<F>(
+    host: &Host,
+    signals: std::io::Result<Signals>,
+    reload: F,
+    grace: Duration,
+) where
     F: Fn() -> Result<Plan, String>,
 {
-    let mut signals = match Signals::new() {
+    let mut signals = match signals {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, "cannot listen for signals; stopping on Ctrl-C only");
@@ -58,15 +62,17 @@ enum Signal {
     Stop,
 }
 
+/// The stop and reload signals, listened to from [`Signals::listen`] on: install them before
+/// telling anyone the SBC is ready, or an early SIGHUP would kill the process.
 #[cfg(unix)]
-struct Signals {
+pub struct Signals {
     hup: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
 impl Signals {
-    fn new() -> std::io::Result<Signals> {
+    pub fn listen() -> std::io::Result<Signals> {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(Signals {
             hup: signal(SignalKind::hangup())?,
@@ -91,11 +97,11 @@ impl Signals {
 }
 
 #[cfg(not(unix))]
-struct Signals;
+pub struct Signals;
 
 #[cfg(not(unix))]
 impl Signals {
-    fn new() -> std::io::Result<Signals> {
+    pub fn listen() -> std::io::Result<Signals> {
         Ok(Signals)
     }
 
