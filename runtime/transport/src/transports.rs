@@ -72,7 +72,7 @@ impl Transports {
         let accept = shared.root.child();
         let iface = match kind {
             TransportKind::Udp => {
-                let socket = Arc::new(UdpSocket::bind(config.listen).await.map_err(io_err)?);
+                let socket = Arc::new(bind_udp(config.listen).map_err(io_err)?);
                 let local = socket.local_addr().map_err(io_err)?;
                 let iface = Arc::new(Interface::new(config, local, accept, Some(socket.clone())));
                 tokio::spawn(crate::udp::run(shared.clone(), iface.clone(), socket));
@@ -224,4 +224,20 @@ impl ListenerHandle {
     pub fn close_all(&self) {
         self.shared.close_interface(&self.iface.name);
     }
+}
+
+/// Socket buffers asked for on UDP SIP listeners. The kernel's default receive buffer (about
+/// 200 KiB) overflows in the bursts of a few thousand calls per second, and every datagram it
+/// drops costs a retransmission 500 ms later; the kernel caps the request at `net.core.rmem_max`.
+const UDP_BUFFER: usize = 4 << 20;
+
+fn bind_udp(addr: std::net::SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: a smaller buffer than asked is still a working listener.
+    let _ = socket.set_recv_buffer_size(UDP_BUFFER);
+    let _ = socket.set_send_buffer_size(UDP_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
 }
