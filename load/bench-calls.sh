@@ -11,11 +11,13 @@
 # (release build) to a SIPp callee (bench-uas.xml). Escalation stops at the first rate that is not
 # clean; clean means every call succeeded, none failed, and the achieved rate was at least 90% of
 # the target (below that the machine, often SIPp itself, could not even offer the load). The
-# highest clean rate then runs BEST seconds. Each run reports calls ok/failed, SIPp
-# retransmissions (UDP drops), the achieved rate, the server's CPU per call (utime+stime from
-# /proc/PID/stat over the run) and CPU load, SIPp's own CPU load (when it is near 100% SIPp is
-# the bottleneck), and SIPp's INVITE->200 and BYE->200 response times, p50/p99 (SIPp measures
-# whole milliseconds, so 0 means under 1 ms).
+# highest clean rate then runs BEST seconds (and, when that fails, the clean rate below it). Every
+# run gets a fresh server and SIPp callee, so the backlog of an overloaded run cannot spill into
+# the next. Each run reports: calls ok/failed; SIPp retransmissions; datagrams the kernel dropped
+# on full receive buffers (server and SIPp); the achieved rate; the server's CPU per call
+# (utime+stime from /proc/PID/stat over the run), its CPU load and its VmRSS before and after;
+# SIPp's own CPU load (near 100% means SIPp is the bottleneck); SIPp's INVITE->200 and BYE->200
+# response times, p50/p99 (SIPp measures whole milliseconds, so 0 means under 1 ms).
 #
 # Held calls. A fresh sbcctl is warmed with 200 calls, then HELD calls are set up at HOLD_RATE/s
 # and held (a long pause in the caller's scenario, no RTP). Once sbcctl's /status counts them
@@ -103,19 +105,41 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 now() { date +%s.%N; }
 active_calls() { curl -fsS http://127.0.0.1:9191/status 2>/dev/null | sed -n 's/.*"active_calls": *\([0-9]*\).*/\1/p'; }
 
-start_sbcctl() {
-  "$sbcctl" run "$out/calls.yaml" >"$out/sbcctl-$1.log" 2>&1 &
-  sbc_pid=$!
-  pids+=("$sbc_pid")
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null http://127.0.0.1:9191/healthz 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "$out/sbcctl-$1.log"
-  echo "bench-calls: sbcctl did not start" >&2
+wait_udp() { # ADDR: until something listens there (10 s at most)
+  for _ in $(seq 1 100); do ss -Huln | awk '{print $4}' | grep -qx "$1" && return 0; sleep 0.1; done
+  echo "bench-calls: nothing listens on udp $1" >&2
   exit 1
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# start_server sbcctl|kamailio LOGNAME: a fresh server for each run, so the backlog of an
+# overloaded run cannot spill into the next. Sets server_pid, server_pids (every process whose
+# CPU counts), server_addr (where calls go) and server_ports (its SIP ports, for UDP drops).
+start_server() {
+  local log="$out/$1-$2.log"
+  if [ "$1" = sbcctl ]; then
+    "$sbcctl" run "$out/calls.yaml" >"$log" 2>&1 &
+    server_pid=$!
+    pids+=("$server_pid")
+    for _ in $(seq 1 100); do
+      curl -fsS -o /dev/null http://127.0.0.1:9191/healthz 2>/dev/null && break
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    curl -fsS -o /dev/null http://127.0.0.1:9191/healthz 2>/dev/null ||
+      { cat "$log"; echo "bench-calls: sbcctl did not start" >&2; exit 1; }
+    server_pids=$server_pid server_addr=127.0.0.1:5170 server_ports="5170 5172"
+  else
+    # 512 MiB of shared memory for transactions, 32 MiB private per process.
+    kamailio -f load/reference/kamailio-calls-proxy.cfg -m 512 -M 32 -DD -E >"$log" 2>&1 &
+    server_pid=$!
+    pids+=("$server_pid")
+    wait_udp 127.0.0.1:5270
+    sleep 0.3
+    server_pids="$server_pid $(pgrep -P "$server_pid" | tr '\n' ' ')"
+    server_addr=127.0.0.1:5270 server_ports=5270
+  fi
+}
 
 # A fresh SIPp callee for each run (NAME), so calls a run broke cannot disturb the next one.
 start_uas() {
@@ -123,9 +147,7 @@ start_uas() {
     -buff_size 4194304 -nostdin -trace_err -error_file "$1-uas-errors.log" >"$out/$1-uas.out" 2>&1) &
   uas_pid=$!
   pids+=("$uas_pid")
-  for _ in $(seq 1 50); do ss -Huln | awk '{print $4}' | grep -qx 127.0.0.1:5180 && return 0; sleep 0.1; done
-  echo "bench-calls: the SIPp callee did not start" >&2
-  exit 1
+  wait_udp 127.0.0.1:5180
 }
 
 # p50 and p99 of SIPp response time RTD (1: INVITE->200, 2: BYE->200) from a -trace_rtt file.
@@ -134,19 +156,23 @@ percentiles() {
     awk '{v[NR] = $1} END {if (NR == 0) {print "-/-"} else {i = int(NR * 0.99); if (i < 1) i = 1; print v[int((NR + 1) / 2)] "/" v[i]}}'
 }
 
-# call_rate NAME TARGET_ADDR RATE SECONDS SERVER_PIDS...: one fixed-rate run; sets `clean`.
-# `server_ports` names the server's SIP ports (for its UDP drops).
+# call_rate NAME RATE SECONDS: one fixed-rate run against a fresh server; sets `clean`.
 call_rate() {
-  local name=$1 addr=$2 rate=$3 secs=$4
-  shift 4
-  local calls=$((rate * secs)) tag="$out/$name-r$rate-${secs}s" sipp_pid t0 t1 c0 c1 u0 u1 s0 s1 d0 d1 e0 e1
-  start_uas "$name-r$rate-${secs}s"
-  c0=$(cpu_ticks "$@")
+  local name=$1 rate=$2 secs=$3
+  local calls=$((rate * secs)) run="$name-r$2-${3}s" sipp_pid t0 t1 c0 c1 u0 u1 s0 s1 d0 d1 e0 e1
+  local tag="$out/$run"
+  start_server "$name" "$run"
+  start_uas "$run"
+  local m0 m1
+  m0=$(rss_kib "$server_pid")
+  # shellcheck disable=SC2086 # one argument per process
+  c0=$(cpu_ticks $server_pids)
   u0=$(cpu_ticks "$uas_pid")
+  # shellcheck disable=SC2086 # one port per argument
   d0=$(udp_drops $server_ports)
   e0=$(udp_drops 5171 5180)
   t0=$(now)
-  (cd "$out" && exec sipp "$addr" -sf bench-uac.xml -s 1000 -i 127.0.0.1 -p 5171 -mi 127.0.0.1 -mp 8070 \
+  (cd "$out" && exec sipp "$server_addr" -sf bench-uac.xml -s 1000 -i 127.0.0.1 -p 5171 -mi 127.0.0.1 -mp 8070 \
     -r "$rate" -m "$calls" -l $((rate * 4)) -d 0 -buff_size 4194304 -recv_timeout 5000 \
     -timeout $((secs + 60))s -nostdin -trace_stat -stf "$tag.csv" -fd 1 -trace_rtt -rtt_freq 1 \
     -trace_err -error_file "$tag-errors.log" >"$tag.out" 2>&1) &
@@ -160,11 +186,15 @@ call_rate() {
   done
   wait "$sipp_pid" || true
   t1=$(now)
-  c1=$(cpu_ticks "$@")
+  # shellcheck disable=SC2086 # one argument per process
+  c1=$(cpu_ticks $server_pids)
   u1=$(cpu_ticks "$uas_pid")
+  # shellcheck disable=SC2086 # one port per argument
   d1=$(udp_drops $server_ports)
   e1=$(udp_drops 5171 5180)
+  m1=$(rss_kib "$server_pid")
   stop "$uas_pid"
+  stop "$server_pid"
   local last ok failed retrans
   last=$(tail -1 "$tag.csv" 2>/dev/null || true)
   ok=$(cut -d';' -f16 <<<"$last")
@@ -174,11 +204,11 @@ call_rate() {
   rtt=$(ls "$out"/bench-uac_"$sipp_pid"_rtt.csv 2>/dev/null || true)
   awk -v name="$name" -v rate="$rate" -v secs="$secs" -v calls="$calls" -v ok="${ok:-0}" \
     -v failed="${failed:-?}" -v retrans="${retrans:-?}" -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \
-    -v drops=$((d1 - d0)) -v sdrops=$((e1 - e0)) -v cpu=$((c1 - c0)) -v uac=$((s1 - s0)) -v uas=$((u1 - u0)) -v hz="$ticks_per_s" \
+    -v m0="$m0" -v m1="$m1" -v drops=$((d1 - d0)) -v sdrops=$((e1 - e0)) -v cpu=$((c1 - c0)) -v uac=$((s1 - s0)) -v uas=$((u1 - u0)) -v hz="$ticks_per_s" \
     -v inv="$( [ -n "$rtt" ] && percentiles "$rtt" 1 || echo -/-)" -v bye="$( [ -n "$rtt" ] && percentiles "$rtt" 2 || echo -/-)" \
     'BEGIN {
-      printf "%-8s -r %4d x %3d s: ok %6d/%d failed %s retrans %s, UDP drops server %d sipp %d | achieved %6.0f calls/s | server CPU %5.1f us/call, %3.0f%% of a core | sipp caller %3.0f%%, callee %3.0f%% | INVITE->200 p50/p99 %s ms, BYE->200 %s ms\n",
-        name, rate, secs, ok, calls, failed, retrans, drops, sdrops, ok / t, (ok > 0 ? cpu / hz * 1e6 / ok : 0), cpu / hz / t * 100,
+      printf "%-8s -r %4d x %3d s: ok %6d/%d failed %s retrans %s, UDP drops server %d sipp %d | achieved %6.0f calls/s | server CPU %5.1f us/call, %3.0f%% of a core, VmRSS %.0f->%.0f MiB | sipp caller %3.0f%%, callee %3.0f%% | INVITE->200 p50/p99 %s ms, BYE->200 %s ms\n",
+        name, rate, secs, ok, calls, failed, retrans, drops, sdrops, ok / t, (ok > 0 ? cpu / hz * 1e6 / ok : 0), cpu / hz / t * 100, m0 / 1024, m1 / 1024,
         uac / hz / t * 100, uas / hz / t * 100, inv, bye
     }' | tee -a "$out/summary.txt"
   clean=0
@@ -188,30 +218,34 @@ call_rate() {
   fi
 }
 
-# escalate NAME ADDR SERVER_PIDS...: the rate steps, then BEST seconds at the best clean rate.
+# escalate NAME: the rate steps, then BEST seconds at the highest clean rate; when that long run
+# is not clean, BEST seconds at the clean rate below it: the rate it sustains.
 escalate() {
-  local name=$1 addr=$2 best=0 rate
-  shift 2
+  local name=$1 rate clean_rates=()
   for rate in $RATES; do
-    call_rate "$name" "$addr" "$rate" "$STEP" "$@"
+    call_rate "$name" "$rate" "$STEP"
     [ "$clean" = 1 ] || break
-    best=$rate
+    clean_rates=("$rate" "${clean_rates[@]}")
   done
-  if [ "$best" -gt 0 ]; then
-    call_rate "$name" "$addr" "$best" "$BEST" "$@"
-    echo "$name: highest clean rate $best calls/s ($([ "$clean" = 1 ] && echo "held for $BEST s" || echo "NOT clean over $BEST s"))" |
-      tee -a "$out/summary.txt"
-  else
+  if [ ${#clean_rates[@]} -eq 0 ]; then
     echo "$name: no clean rate among: $RATES" | tee -a "$out/summary.txt"
+    return
   fi
+  for rate in "${clean_rates[@]:0:2}"; do
+    call_rate "$name" "$rate" "$BEST"
+    if [ "$clean" = 1 ]; then
+      echo "$name: highest clean rate ${clean_rates[0]} calls/s over $STEP s; $rate calls/s clean over $BEST s" |
+        tee -a "$out/summary.txt"
+      return
+    fi
+  done
+  echo "$name: highest clean rate ${clean_rates[0]} calls/s over $STEP s; none clean over $BEST s" |
+    tee -a "$out/summary.txt"
 }
 
 echo "== sbcctl $(git rev-parse --short HEAD) (release), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" |
   tee "$out/summary.txt"
-server_ports="5170 5172"
-start_sbcctl rate
-escalate sbcctl 127.0.0.1:5170 "$sbc_pid"
-stop "$sbc_pid"
+escalate sbcctl
 
 # sbcctl holds an RTP and an RTCP socket per leg: 4 descriptors per call, plus some to spare.
 fd_limit=$(ulimit -n)
@@ -221,7 +255,8 @@ if [ "$HELD" -gt 0 ] && [ $((HELD * 4 + 1000)) -gt "$fd_limit" ]; then
   HELD=$(((fd_limit - 1000) / 4))
 fi
 if [ "$HELD" -gt 0 ]; then
-  start_sbcctl held
+  start_server sbcctl held
+  sbc_pid=$server_pid
   start_uas held
   (cd "$out" && exec sipp 127.0.0.1:5170 -sf bench-uac.xml -s 1000 -i 127.0.0.1 -p 5171 -mi 127.0.0.1 -mp 8070 \
     -r 200 -m 200 -d 0 -recv_timeout 5000 -timeout 30s -nostdin >"$out/held-warmup.out" 2>&1) || true
@@ -236,10 +271,8 @@ if [ "$HELD" -gt 0 ]; then
     -trace_err -error_file held-errors.log >"$out/held.out" 2>&1) &
   held_sipp=$!
   pids+=("$held_sipp")
-  reached=0
   for _ in $(seq 1 $((setup_s * 4 + 40))); do
     n=$(active_calls)
-    [ "${n:-0}" -gt "$reached" ] && reached=$n
     [ "${n:-0}" -ge "$HELD" ] && break
     sleep 0.5
   done
@@ -263,14 +296,6 @@ fi
 if [ "$KAMAILIO" = 1 ] && command -v kamailio >/dev/null; then
   echo "== kamailio $(kamailio -v | head -1 | awk '{print $3}') as a stateful proxy (no dialogs, no media)" |
     tee -a "$out/summary.txt"
-  kamailio -f load/reference/kamailio-calls-proxy.cfg -m 512 -M 32 -DD -E >"$out/kamailio.log" 2>&1 &
-  kam_pid=$!
-  pids+=("$kam_pid")
-  for _ in $(seq 1 50); do ss -Huln | awk '{print $4}' | grep -qx 127.0.0.1:5270 && break; sleep 0.1; done
-  sleep 0.5
-  server_ports=5270
-  # shellcheck disable=SC2046 # one argument per process
-  escalate kamailio 127.0.0.1:5270 "$kam_pid" $(pgrep -P "$kam_pid")
-  stop "$kam_pid"
+  escalate kamailio
 fi
 echo "summary: $out/summary.txt"
