@@ -79,6 +79,11 @@ pub(super) struct CallTable {
     /// How long a proxy may stay silent (not even 100 Trying) before the next one of its set
     /// gets the call; far shorter than Timer B, which is for the last proxy.
     pub silence: Duration,
+    /// Ended calls in the order they ended (their routing is dropped `LINGER` later). Kept in
+    /// time order so that the core's loop never scans every call.
+    ended: VecDeque<(Instant, CallId)>,
+    /// INVITEs sent to one proxy of a set, in the order sent; checked against `unheard` when due.
+    sent: VecDeque<(Instant, CallId, usize)>,
     pub ctx: HashMap<CallId, CallCtx>,
     /// Client transactions the B2BUA started: which call, leg and target they belong to.
     pub txns: HashMap<TxnId, (CallId, Side, usize)>,
@@ -88,6 +93,8 @@ impl CallTable {
     pub fn new(calls: Calls, silence: Duration) -> CallTable {
         CallTable {
             silence,
+            ended: VecDeque::new(),
+            sent: VecDeque::new(),
             calls,
             ctx: HashMap::new(),
             txns: HashMap::new(),
@@ -97,19 +104,9 @@ impl CallTable {
 
     /// When the oldest ended call's routing may be dropped.
     pub fn next_sweep(&self) -> Option<Instant> {
-        let sweep = self
-            .ctx
-            .values()
-            .filter_map(|c| c.ended_at)
-            .min()
-            .map(|t| t + LINGER);
+        let sweep = self.ended.front().map(|(t, _)| *t + LINGER);
         let resend = self.pending_2xx.values().map(|p| p.next).min();
-        let silent = self
-            .ctx
-            .values()
-            .flat_map(|c| c.unheard.values())
-            .min()
-            .map(|t| *t + self.silence);
+        let silent = self.sent.front().map(|(t, _, _)| *t + self.silence);
         sweep.into_iter().chain(resend).chain(silent).min()
     }
 
@@ -268,18 +265,19 @@ impl SipCore {
     pub(super) fn skip_silent_targets(&mut self, now: Instant) {
         let silence = self.calls.silence;
         let mut silent = Vec::new();
-        for (id, ctx) in &mut self.calls.ctx {
-            if ctx.ended_at.is_some() {
-                ctx.unheard.clear();
-                continue;
+        while let Some(&(sent, id, target)) = self.calls.sent.front() {
+            if now.saturating_duration_since(sent) < silence {
+                break;
             }
-            ctx.unheard.retain(|target, sent| {
-                let expired = now.saturating_duration_since(*sent) >= silence;
-                if expired {
-                    silent.push((*id, *target));
-                }
-                !expired
-            });
+            self.calls.sent.pop_front();
+            // Still unheard, and this very INVITE (not a later one to the same target)?
+            if let Some(ctx) = self.calls.ctx.get_mut(&id)
+                && ctx.ended_at.is_none()
+                && ctx.unheard.get(&target) == Some(&sent)
+            {
+                ctx.unheard.remove(&target);
+                silent.push((id, target));
+            }
         }
         for (call, target) in silent {
             info!(
@@ -293,16 +291,14 @@ impl SipCore {
 
     /// Drops the routing of calls that ended long enough ago.
     pub(super) fn sweep_calls(&mut self, now: Instant) {
-        self.calls
-            .ctx
-            .retain(|_, c| c.ended_at.is_none_or(|t| now.duration_since(t) < LINGER));
-        let ctx = &self.calls.ctx;
-        self.calls
-            .txns
-            .retain(|_, (call, _, _)| ctx.contains_key(call));
-        self.calls
-            .pending_2xx
-            .retain(|(call, _), _| ctx.get(call).is_some_and(|c| c.ended_at.is_none()));
+        // Client transactions of a dropped call go with their own `Terminated` events.
+        while let Some(&(at, id)) = self.calls.ended.front() {
+            if now.saturating_duration_since(at) < LINGER {
+                break;
+            }
+            self.calls.ended.pop_front();
+            self.calls.ctx.remove(&id);
+        }
     }
 
     /// Carries out what the B2BUA asked for. `origin` is the server transaction of the request
@@ -366,6 +362,7 @@ impl SipCore {
             ctx.b_started = true;
             if ctx.serial && ctx.targets.len() > 1 {
                 ctx.unheard.insert(target, now);
+                self.calls.sent.push_back((now, call, target));
             }
         }
         let peer = match side {
@@ -600,6 +597,10 @@ impl SipCore {
             return;
         }
         ctx.ended_at = Some(at);
+        ctx.unheard.clear();
+        self.calls.ended.push_back((Instant::now().max(at), call));
+        self.calls.pending_2xx.remove(&(call, Side::A));
+        self.calls.pending_2xx.remove(&(call, Side::B));
         let ctx = &self.calls.ctx[&call];
         let (code, result) = outcome(&cause, ctx.answered.is_some());
         match result {
