@@ -19,6 +19,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$PWD/target/interop/calls
+# Fixed ports and one output directory: a second run at the same time would wreck both.
+mkdir -p target/interop
+exec 9>target/interop/calls.lock
+flock -n 9 || { echo "calls: another run is in progress (target/interop/calls.lock)" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out/sipp"
 sbcctl=${SBCCTL:-${CARGO_TARGET_DIR:-target}/debug/sbcctl}

@@ -42,6 +42,10 @@ HELD=${HELD:-10000}
 HOLD_RATE=${HOLD_RATE:-500}
 KAMAILIO=${KAMAILIO:-1}
 out=$PWD/target/bench/calls
+# Fixed ports and one output directory: a second run at the same time would wreck both.
+mkdir -p target/bench
+exec 9>target/bench/calls.lock
+flock -n 9 || { echo "bench-calls: another run is in progress (target/bench/calls.lock)" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"
 cp interop/sipp/bench-uac.xml interop/sipp/bench-uas.xml "$out/"
@@ -243,7 +247,7 @@ escalate() {
     tee -a "$out/summary.txt"
 }
 
-echo "== sbcctl $(git rev-parse --short HEAD) (release), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" |
+echo "== sbcctl ${SBCCTL:-$(git rev-parse --short HEAD) (release)}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" |
   tee "$out/summary.txt"
 escalate sbcctl
 
