@@ -114,6 +114,21 @@ wait_udp() { # ADDR: until something listens there (10 s at most)
   echo "bench-calls: nothing listens on udp $1" >&2
   exit 1
 }
+# wait_free PORT...: until no UDP socket is bound to these loopback ports (10 s at most); a
+# SIPp that is still closing its sockets would make the next one fail to bind.
+wait_free() {
+  local port busy
+  for _ in $(seq 1 100); do
+    busy=0
+    for port in "$@"; do
+      ss -Huln | awk '{print $4}' | grep -qx "127.0.0.1:$port" && busy=1
+    done
+    [ "$busy" = 0 ] && return 0
+    sleep 0.1
+  done
+  echo "bench-calls: udp ports $* still in use" >&2
+  exit 1
+}
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # start_server sbcctl|kamailio LOGNAME: a fresh server for each run, so the backlog of an
@@ -147,6 +162,7 @@ start_server() {
 
 # A fresh SIPp callee for each run (NAME), so calls a run broke cannot disturb the next one.
 start_uas() {
+  wait_free 5180 8170
   (cd "$out" && exec sipp -sf bench-uas.xml -i 127.0.0.1 -p 5180 -mi 127.0.0.1 -mp 8170 \
     -buff_size 4194304 -nostdin -trace_err -error_file "$1-uas-errors.log" >"$out/$1-uas.out" 2>&1) &
   uas_pid=$!
@@ -175,6 +191,7 @@ call_rate() {
   # shellcheck disable=SC2086 # one port per argument
   d0=$(udp_drops $server_ports)
   e0=$(udp_drops 5171 5180)
+  wait_free 5171 8070
   t0=$(now)
   (cd "$out" && exec sipp "$server_addr" -sf bench-uac.xml -s 1000 -i 127.0.0.1 -p 5171 -mi 127.0.0.1 -mp 8070 \
     -r "$rate" -m "$calls" -l $((rate * 4)) -d 0 -buff_size 4194304 -recv_timeout 5000 \
