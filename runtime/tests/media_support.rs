@@ -159,3 +159,41 @@ pub async fn phone_pair() -> (UdpSocket, UdpSocket) {
     }
     panic!("no free port pair for the test phone");
 }
+
+/// Microseconds since the UNIX epoch: a send time that can travel inside a
+/// payload and be compared on the receiving side of the same machine.
+pub fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// The send time a load phone wrote at the start of an RTP payload.
+pub fn payload_stamp(payload: &[u8]) -> Option<u64> {
+    let bytes: [u8; 8] = payload.get(..8)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
+}
+
+/// The `p`-th percentile (0..=100) of sorted samples, nearest rank.
+pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    let last = sorted.len().checked_sub(1)?;
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.saturating_sub(1).min(last)).copied()
+}
+
+/// The machine's count of UDP datagrams dropped for a full receive buffer
+/// (`RcvbufErrors` in /proc/net/snmp; 0 where that is not readable). Shared
+/// by every process, so only a hint of where a load run lost packets.
+pub fn udp_rcvbuf_errors() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (udp.next(), udp.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "RcvbufErrors")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
